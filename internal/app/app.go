@@ -1,0 +1,205 @@
+// Package app wires Coalition together: it opens the database, applies
+// migrations, builds the domain services, starts the background workers and
+// the HTTP server, and shuts all of it down gracefully.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"coalition/internal/accounts"
+	"coalition/internal/audit"
+	"coalition/internal/config"
+	"coalition/internal/db"
+	"coalition/internal/mail"
+	"coalition/internal/settings"
+	"coalition/internal/web"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// App is a running (or ready to run) Coalition.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *db.DB
+	Accounts *accounts.Service
+	Settings *settings.Store
+	Audit    *audit.Log
+	Outbox   *mail.Outbox
+	Registry *prometheus.Registry
+	Now      func() time.Time
+}
+
+// NewLogger returns the slog logger the configuration asks for.
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level)) //nolint:errcheck // validated by config; info on error
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the database, applies pending migrations and builds the
+// services. It does not start anything.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	d, err := db.Open(ctx, cfg.DataDir, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a, err := OpenDB(ctx, cfg, log, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// OpenDB is Open over an already opened database (tests bring their own).
+func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
+	ran, err := d.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range ran {
+		log.Info("migration applied", "version", v)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "files"), 0o750); err != nil {
+		return nil, fmt.Errorf("create files directory: %w", err)
+	}
+	return build(cfg, log, d)
+}
+
+func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
+	a := &App{Config: cfg, Log: log, DB: d, Now: time.Now, Registry: prometheus.NewRegistry()}
+	// Services read the clock through a.Now, so tests can move time.
+	now := func() time.Time { return a.Now() }
+	a.Accounts = accounts.NewService(d, now)
+	a.Settings = settings.NewStore(d)
+	a.Audit = audit.New(d, now)
+	var transport mail.Transport
+	if cfg.SMTPURL != "" {
+		sc, err := config.ParseSMTP(cfg.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		t, err := mail.NewSMTPTransport(sc, mail.SMTPOptions{From: cfg.MailFrom})
+		if err != nil {
+			return nil, err
+		}
+		transport = t
+	}
+	a.Outbox = mail.NewOutbox(d, transport, log, now)
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.W, "writer"),
+	)
+	if d.R != d.W {
+		a.Registry.MustRegister(collectors.NewDBStatsCollector(d.R, "reader"))
+	}
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler builds the web server.
+func (a *App) Handler(ctx context.Context) (*web.Server, error) {
+	return web.New(ctx, web.Deps{
+		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
+		Audit: a.Audit, Outbox: a.Outbox, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+	})
+}
+
+// Serve runs the workers and the HTTP server on ln until ctx ends, then
+// stops accepting connections, lets in-flight requests finish (up to the
+// shutdown timeout) and stops the workers.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h, err := a.Handler(ctx)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads on slow connections
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for name, run := range a.workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Log.Debug("worker started", "worker", name)
+			run(workCtx)
+			a.Log.Debug("worker stopped", "worker", name)
+		}()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("listening", "addr", ln.Addr().String(), "url", a.Config.BaseURL, "database", string(a.DB.Dialect))
+
+	select {
+	case err := <-errc:
+		stopWork()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopWork()
+	wg.Wait()
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.Log.Warn("shutdown timed out; some requests were cut off")
+		err = nil
+	}
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	a.Log.Info("stopped")
+	return err
+}
+
+// workers are the background loops that run beside the HTTP server. Each
+// keeps its state in the database, so a crash loses nothing.
+func (a *App) workers() map[string]func(context.Context) {
+	return map[string]func(context.Context){
+		"outbox": a.Outbox.Run,
+		"purge":  a.purgeLoop,
+	}
+}
+
+func (a *App) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := a.Accounts.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purge expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

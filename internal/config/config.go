@@ -1,0 +1,215 @@
+// Package config holds the server's configuration, read from command-line
+// flags with COALITION_* environment variables as a fallback, and validated
+// into one-line errors that name the problem.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the server needs to start. The zero value is not
+// usable; start from Default.
+type Config struct {
+	Addr        string // listen address, HOST:PORT
+	DataDir     string // SQLite database (unless DatabaseURL is set) and uploaded files
+	DatabaseURL string // postgres://… to use PostgreSQL instead of SQLite
+	BaseURL     string // public URL of the site, used in e-mails and feeds; derived from Addr if empty
+	LogFormat   string // text or json
+	LogLevel    string // debug, info, warn, error
+
+	SMTPURL  string // smtp://[user:pass@]host:port or smtps://…; empty keeps mail in the outbox
+	MailFrom string // From: address of outgoing mail
+
+	MetricsToken string // bearer token that opens /metrics to non-loopback clients
+
+	MaxUploadMB     int           // largest accepted upload
+	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
+	TrustProxy      bool          // take the client address from X-Forwarded-For (behind a reverse proxy)
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./data",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		MaxUploadMB:     50,
+		ShutdownTimeout: 20 * time.Second,
+	}
+}
+
+// ServerFlags registers the flags of commands that run the server (serve,
+// demo) on fs, writing into c.
+func (c *Config) ServerFlags(fs *flag.FlagSet) {
+	c.StoreFlags(fs)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address `HOST:PORT`")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public `URL` of the site (default http://ADDR)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&c.SMTPURL, "smtp", c.SMTPURL, "outgoing mail server `smtp://[user:pass@]host:port` (smtps:// for implicit TLS); empty keeps mail in the admin outbox")
+	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "From `address` of outgoing mail (default noreply@HOST)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "bearer `token` that opens /metrics beyond loopback")
+	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", c.MaxUploadMB, "largest accepted upload in `MB`")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+}
+
+// StoreFlags registers the flags every command that opens the database needs.
+func (c *Config) StoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `DIR` holding the SQLite database and uploaded files")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL `URL` (postgres://…); SQLite in --data when empty")
+}
+
+// Parse parses args into fs, then fills every flag not given on the command
+// line from the environment variable COALITION_<FLAG> (upper case, dashes as
+// underscores). Errors are one line and name the flag or variable.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errors.New(strings.TrimSpace(err.Error()))
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || set[f.Name] {
+			return
+		}
+		name := EnvName(f.Name)
+		if v := getenv(name); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("invalid value %q for %s: %v", v, name, e)
+			}
+		}
+	})
+	return err
+}
+
+// EnvName is the environment variable that stands in for a flag.
+func EnvName(flagName string) string {
+	return "COALITION_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Getenv is os.Getenv, named for callers that pass it to Parse.
+var Getenv = os.Getenv
+
+// Validate checks the configuration and fills derived values (BaseURL,
+// MailFrom). The error names the first problem found.
+func (c *Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("--addr %q: port must be a number from 0 to 65535", c.Addr)
+	}
+	if c.DataDir == "" {
+		return errors.New("--data must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return errors.New("--database-url must start with postgres:// or postgresql://")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.MaxUploadMB < 1 || c.MaxUploadMB > 4096 {
+		return fmt.Errorf("--max-upload-mb %d: want 1 to 4096", c.MaxUploadMB)
+	}
+	if c.SMTPURL != "" {
+		if _, err := ParseSMTP(c.SMTPURL); err != nil {
+			return err
+		}
+	}
+	if c.BaseURL == "" {
+		h := host
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(h, port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--base-url %q: want an absolute http(s) URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.MailFrom == "" {
+		c.MailFrom = "noreply@" + u.Hostname()
+		if !strings.Contains(u.Hostname(), ".") {
+			c.MailFrom = "noreply@localhost.localdomain"
+		}
+	}
+	if !strings.Contains(c.MailFrom, "@") {
+		return fmt.Errorf("--mail-from %q: want an e-mail address", c.MailFrom)
+	}
+	return nil
+}
+
+// SMTP is a parsed --smtp URL.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	// ImplicitTLS is true for smtps://; otherwise STARTTLS is used when offered.
+	ImplicitTLS bool
+}
+
+// ParseSMTP parses smtp://[user:pass@]host:port or smtps://….
+func ParseSMTP(raw string) (SMTP, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return SMTP{}, errors.New("--smtp: not a URL; want smtp://[user:pass@]host:port")
+	}
+	var s SMTP
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		s.ImplicitTLS = true
+	default:
+		return SMTP{}, fmt.Errorf("--smtp: scheme %q: want smtp:// or smtps://", u.Scheme)
+	}
+	s.Host = u.Hostname()
+	if s.Host == "" {
+		return SMTP{}, errors.New("--smtp: missing host")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "25"
+		if s.ImplicitTLS {
+			port = "465"
+		}
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p > 65535 {
+		return SMTP{}, fmt.Errorf("--smtp: bad port %q", port)
+	}
+	s.Port = p
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+	}
+	return s, nil
+}
