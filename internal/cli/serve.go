@@ -67,4 +67,3 @@ func serve(e *Env, name string, args []string, withDemo bool) error {
 	}
 	return a.Serve(ctx, ln)
 }
-

@@ -107,7 +107,9 @@ func newEnglish() *Locale {
 		Tag: language.English, Lang: "en", Dir: "ltr", catalog: map[string]string{},
 		months:  [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 		printer: message.NewPrinter(language.English),
-		dateFmt: func(l *Locale, t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), l.Month(t.Month()), t.Year()) },
+		dateFmt: func(l *Locale, t time.Time) string {
+			return fmt.Sprintf("%d %s %d", t.Day(), l.Month(t.Month()), t.Year())
+		},
 	}
 }
 

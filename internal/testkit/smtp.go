@@ -145,7 +145,7 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: "unparseable message: " + err.Error()}
 	}
-	body, _ := io.ReadAll(msg.Body) //nolint:errcheck // in-memory reader
+	body, _ := io.ReadAll(msg.Body)                 //nolint:errcheck // in-memory reader
 	msg, _ = mail.ReadMessage(bytes.NewReader(raw)) //nolint:errcheck // parsed just above
 	s.mu.Lock()
 	s.msgs = append(s.msgs, Mail{From: ss.from, To: append([]string(nil), ss.to...), Raw: raw, Msg: msg, Body: string(body)})

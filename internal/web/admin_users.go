@@ -184,4 +184,3 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, action strin
 	s.flash(w, r, s.t(r, "Saved."))
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
-

@@ -11,13 +11,13 @@ type Access int
 
 // Access levels, from open to closed.
 const (
-	Public  Access = iota // anyone
-	Signed                // any signed-in user
-	Member                // signed-in member of an organisation, or staff
-	Staff                 // editors and admins
-	Admin                 // admins only
-	Token                 // bearer API token (checked by the handler group)
-	Hook                  // machine callers (webhooks, RFC 8058 one-click): no session, no CSRF token
+	Public Access = iota // anyone
+	Signed               // any signed-in user
+	Member               // signed-in member of an organisation, or staff
+	Staff                // editors and admins
+	Admin                // admins only
+	Token                // bearer API token (checked by the handler group)
+	Hook                 // machine callers (webhooks, RFC 8058 one-click): no session, no CSRF token
 )
 
 // String names the access level for test output.
