@@ -21,6 +21,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/places"
 	"coalition/internal/settings"
 	"coalition/internal/web"
 
@@ -37,6 +38,7 @@ type App struct {
 	Settings *settings.Store
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
+	Places   *places.Service
 	Registry *prometheus.Registry
 	Now      func() time.Time
 }
@@ -79,7 +81,14 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB) 
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "files"), 0o750); err != nil {
 		return nil, fmt.Errorf("create files directory: %w", err)
 	}
-	return build(cfg, log, d)
+	a, err := build(cfg, log, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Places.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
@@ -102,6 +111,11 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		transport = t
 	}
 	a.Outbox = mail.NewOutbox(d, transport, log, now)
+	p, err := places.New(d)
+	if err != nil {
+		return nil, err
+	}
+	a.Places = p
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -120,7 +134,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 

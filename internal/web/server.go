@@ -14,6 +14,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/places"
 	"coalition/internal/settings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ type Deps struct {
 	Settings *settings.Store
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
+	Places   *places.Service
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
