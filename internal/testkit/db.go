@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"coalition/internal/db"
 
@@ -76,12 +78,35 @@ func NewSQLite(t testing.TB) *db.DB {
 	return d
 }
 
-// PostgresURL returns the test server's DSN, or reports it missing.
+// DefaultPostgres is tried when COALITION_TEST_POSTGRES is not set.
+const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+var pgOnce struct {
+	sync.Once
+	err error
+}
+
+// PostgresURL returns the test server's DSN ($COALITION_TEST_POSTGRES, or the
+// local default), or reports PostgreSQL missing if it does not answer.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(PostgresEnv)
 	if dsn == "" {
-		missing(t, "PostgreSQL ("+PostgresEnv+")")
+		dsn = DefaultPostgres
+	}
+	pgOnce.Do(func() {
+		d, err := sql.Open("pgx", dsn)
+		if err != nil {
+			pgOnce.err = err
+			return
+		}
+		defer d.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pgOnce.err = d.PingContext(ctx)
+	})
+	if pgOnce.err != nil {
+		missing(t, fmt.Sprintf("PostgreSQL at %s (%v; set %s)", dsn, pgOnce.err, PostgresEnv))
 	}
 	return dsn
 }
