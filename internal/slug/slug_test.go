@@ -4,12 +4,12 @@ import "testing"
 
 func TestMake(t *testing.T) {
 	cases := map[string]string{
-		"Côte d'Ivoire: 2026 update":  "cote-d-ivoire-2026-update",
-		"  São Tomé & Príncipe  ":     "sao-tome-principe",
-		"Україна":                     "україна",
-		"R2P -- ten years on!":        "r2p-ten-years-on",
-		"":                            "",
-		"!!!":                         "",
+		"Côte d'Ivoire: 2026 update": "cote-d-ivoire-2026-update",
+		"  São Tomé & Príncipe  ":    "sao-tome-principe",
+		"Україна":                    "україна",
+		"R2P -- ten years on!":       "r2p-ten-years-on",
+		"":                           "",
+		"!!!":                        "",
 	}
 	for in, want := range cases {
 		if got := Make(in, 80); got != want {
