@@ -2,6 +2,10 @@ package testkit
 
 import (
 	"bytes"
+	"encoding/base64"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"errors"
 	"io"
 	"net"
@@ -21,6 +25,8 @@ type Mail struct {
 	Raw  []byte
 	Msg  *mail.Message
 	Body string // the raw body (all MIME parts, undecoded)
+	Text string // the decoded text/plain part
+	HTML string // the decoded text/html part, if any
 }
 
 // Header returns a header of the message.
@@ -148,7 +154,9 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	body, _ := io.ReadAll(msg.Body)                 //nolint:errcheck // in-memory reader
 	msg, _ = mail.ReadMessage(bytes.NewReader(raw)) //nolint:errcheck // parsed just above
 	s.mu.Lock()
-	s.msgs = append(s.msgs, Mail{From: ss.from, To: append([]string(nil), ss.to...), Raw: raw, Msg: msg, Body: string(body)})
+	m := Mail{From: ss.from, To: append([]string(nil), ss.to...), Raw: raw, Msg: msg, Body: string(body)}
+	m.Text, m.HTML = decodeParts(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), body)
+	s.msgs = append(s.msgs, m)
 	s.mu.Unlock()
 	return nil
 }
@@ -156,3 +164,44 @@ func (ss *smtpSession) Data(r io.Reader) error {
 func (ss *smtpSession) Reset() { ss.from, ss.to = "", nil }
 
 func (ss *smtpSession) Logout() error { return nil }
+
+// decodeParts walks a MIME body and returns its decoded text and HTML parts.
+func decodeParts(contentType, cte string, body []byte) (text, html string) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = "text/plain"
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := r.NextRawPart()
+			if err != nil {
+				return text, html
+			}
+			b, _ := io.ReadAll(p) //nolint:errcheck // in-memory
+			t, h := decodeParts(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), b)
+			if text == "" {
+				text = t
+			}
+			if html == "" {
+				html = h
+			}
+		}
+	}
+	var dec []byte
+	switch strings.ToLower(cte) {
+	case "quoted-printable":
+		dec, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body))) //nolint:errcheck // best effort for tests
+	case "base64":
+		dec, _ = io.ReadAll(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(bytes.ReplaceAll(body, []byte("\r\n"), nil)))) //nolint:errcheck // best effort
+	default:
+		dec = body
+	}
+	switch mt {
+	case "text/plain":
+		return string(dec), ""
+	case "text/html":
+		return "", string(dec)
+	}
+	return "", ""
+}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,4 +59,44 @@ func TestPublicShell(t *testing.T) {
 			t.Fatalf("admin after sign-out: %d %s", r.Status, r.Header.Get("Location"))
 		}
 	})
+}
+
+func TestSettingsAndCloaking(t *testing.T) {
+	site := testkit.NewSite(t, testkit.SiteOptions{})
+	site.AddUser(t, "admin@example.org", accounts.RoleAdmin, "an admin password")
+	c := site.NewClient(t)
+	c.Login("admin@example.org", "an admin password")
+	c.Get("/admin/settings")
+	bad := c.Post("/admin/settings", url.Values{"org.name": {"X"}, "social.facebook": {"javascript:alert(1)"}})
+	if bad.Status != http.StatusBadRequest || !strings.Contains(bad.Body, "https://") || !strings.Contains(bad.Body, `value="javascript:alert(1)"`) {
+		t.Fatalf("bad social link: %d", bad.Status)
+	}
+	r := c.Post("/admin/settings", url.Values{
+		"org.name": {"Coalition Test"}, "org.tagline": {"Testing together"},
+		"org.address": {"1 Test Street\r\n1200 Geneva"}, "org.email": {"Contact@Example.org"},
+		"social.mastodon": {"https://mastodon.example/@c"},
+	})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d", r.Status)
+	}
+	home := site.NewClient(t).Get("/")
+	for _, want := range []string{"Coalition Test", "Testing together", "1 Test Street<br>1200 Geneva", `href="https://mastodon.example/@c"`} {
+		if !strings.Contains(home.Body, want) {
+			t.Errorf("home lacks %q", want)
+		}
+	}
+	if strings.Contains(home.Body, "contact@example.org") || strings.Contains(home.Body, "contact&#64;example.org") {
+		t.Fatal("the contact address is in the HTML in plain text")
+	}
+	m := regexp.MustCompile(`href="(/contact/[^"]+)"`).FindStringSubmatch(home.Body)
+	if m == nil {
+		t.Fatal("no cloaked contact link")
+	}
+	r = site.NewClient(t).Get(m[1])
+	if r.Status != http.StatusFound || r.Header.Get("Location") != "mailto:contact@example.org" {
+		t.Fatalf("contact link: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := site.NewClient(t).Get("/contact/forged-token"); r.Status != http.StatusNotFound {
+		t.Fatalf("forged contact token: %d", r.Status)
+	}
 }
