@@ -41,6 +41,17 @@ func Lookup(lang string) *Locale {
 	return Get(lang)
 }
 
+// Languages lists the interface languages, English first.
+func Languages() []string {
+	out := []string{"en"}
+	for l := range supported {
+		if l != "en" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // Default is the English locale.
 func Default() *Locale { return supported["en"] }
 

@@ -3,11 +3,11 @@ package testkit
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"errors"
-	"io"
 	"net"
 	"net/mail"
 	"strings"

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,39 +25,105 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// templates holds one parsed set per page: the shared layout and partials,
-// plus the page's own file. Parsed once at start.
+// templates holds, for each interface language, one parsed set per page:
+// the shared layout and partials plus the page's own file. Parsed once at
+// start.
 type templates struct {
-	pages map[string]*template.Template
+	pages map[string]map[string]*template.Template // language → page name → template
+	base  map[string]*template.Template            // language → layout and partials
+}
+
+// literalT matches an action that only translates a literal string, like
+// {{.T "News"}}, {{$.T "Sign out"}} or {{$b.L.T "Next"}}. Such actions are resolved when the
+// templates are parsed, once per language: html/template calls an escaper
+// through reflection for every action, and a page has dozens of these.
+var literalT = regexp.MustCompile(`\{\{-?\s*(?:\$\w*)?\.(?:L\.)?T\s+("(?:[^"\\]|\\.)*")\s*-?\}\}`)
+
+// localize replaces literal translations in a template source with the
+// escaped translated text.
+func localize(src string, l *i18n.Locale) string {
+	return literalT.ReplaceAllStringFunc(src, func(m string) string {
+		lit := literalT.FindStringSubmatch(m)[1]
+		msg, err := strconv.Unquote(lit)
+		if err != nil {
+			return m
+		}
+		out := template.HTMLEscapeString(l.T(msg))
+		return strings.ReplaceAll(out, "{", "&#123;")
+	})
 }
 
 // parseTemplates parses every page under templates/pages and templates/admin
-// against the layout and partials; any error fails start-up.
+// against the layout and partials, for every language; any error fails
+// start-up.
 func (s *Server) parseTemplates() (*templates, error) {
-	funcs := s.templateFuncs()
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
+	read := func(name string) (string, error) {
+		b, err := fs.ReadFile(templateFS, name)
+		return string(b), err
 	}
-	t := &templates{pages: map[string]*template.Template{}}
+	shared, err := fs.Glob(templateFS, "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared = append([]string{"templates/layout.html"}, shared...)
+	var pages []string
 	for _, dir := range []string{"templates/pages", "templates/admin"} {
 		files, err := fs.Glob(templateFS, dir+"/*.html")
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range files {
+		pages = append(pages, files...)
+	}
+	t := &templates{pages: map[string]map[string]*template.Template{}, base: map[string]*template.Template{}}
+	for _, lang := range i18n.Languages() {
+		l := i18n.Get(lang)
+		base := template.New("layout").Funcs(s.templateFuncs())
+		for _, f := range shared {
+			src, err := read(f)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := base.New(f).Parse(localize(src, l)); err != nil {
+				return nil, fmt.Errorf("parse %s: %w", f, err)
+			}
+		}
+		t.base[lang] = base
+		t.pages[lang] = map[string]*template.Template{}
+		for _, f := range pages {
+			src, err := read(f)
+			if err != nil {
+				return nil, err
+			}
 			c, err := base.Clone()
 			if err != nil {
 				return nil, err
 			}
-			if _, err := c.ParseFS(templateFS, f); err != nil {
+			if _, err := c.New(f).Parse(localize(src, l)); err != nil {
 				return nil, fmt.Errorf("parse %s: %w", f, err)
 			}
 			name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
-			t.pages[name] = c
+			t.pages[lang][name] = c
 		}
 	}
 	return t, nil
+}
+
+// baseFor returns the layout and partials for a language.
+func (t *templates) baseFor(lang string) *template.Template {
+	if b, ok := t.base[lang]; ok {
+		return b
+	}
+	return t.base["en"]
+}
+
+// page returns the template set of a page for a language.
+func (t *templates) page(lang, name string) (*template.Template, bool) {
+	set, ok := t.pages[lang]
+	if !ok {
+		set = t.pages["en"]
+	}
+	p, ok := set[name]
+	return p, ok
 }
 
 func (s *Server) templateFuncs() template.FuncMap {
@@ -108,6 +176,11 @@ type Base struct {
 	Feeds       []FeedLink
 	NoIndex     bool
 	Year        int
+	// The "Get involved" block and the footer depend only on the settings
+	// and the language, so they are rendered once and reused (see chrome.go).
+	GetInvolvedHTML template.HTML
+	FooterHTML      template.HTML
+	NavHTML         template.HTML
 }
 
 // FeedLink is an Atom feed advertised with <link rel="alternate">.
@@ -115,6 +188,9 @@ type FeedLink struct {
 	Title string
 	URL   string
 }
+
+// pageBase gives render access to the Base embedded in any page struct.
+func (b *Base) pageBase() *Base { return b }
 
 // T translates interface text for the page's locale.
 func (b *Base) T(msg string, args ...any) string { return b.L.T(msg, args...) }
@@ -167,10 +243,15 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render executes a page template into a buffer, then writes it with status:
 // a template error never sends half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	t, ok := s.tmpl.pages[page]
+	t, ok := s.tmpl.page(s.locale(r).Lang, page)
 	if !ok {
 		s.serverError(w, r, fmt.Errorf("no template %q", page))
 		return
+	}
+	if pb, ok := data.(interface{ pageBase() *Base }); ok {
+		b := pb.pageBase()
+		b.GetInvolvedHTML, b.FooterHTML = s.chrome(b)
+		b.NavHTML = s.nav(b)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -228,7 +309,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // serverError logs err and shows a 500 page that reveals nothing internal.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	s.Log.Error("server error", "path", r.URL.Path, "err", err)
-	t, ok := s.tmpl.pages["pages/error"]
+	t, ok := s.tmpl.page(s.locale(r).Lang, "pages/error")
 	msg := s.t(r, "The problem has been logged. Please try again in a moment.")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -239,6 +320,8 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 		if site, err := s.Settings.Get(r.Context()); err == nil {
 			d.Site = site
 		}
+		d.GetInvolvedHTML, d.FooterHTML = s.chrome(&d.Base)
+		d.NavHTML = s.nav(&d.Base)
 		if err := t.ExecuteTemplate(w, "layout", d); err == nil {
 			return
 		}

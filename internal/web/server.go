@@ -44,6 +44,7 @@ type Server struct {
 	linkKey  []byte
 	metrics  *httpMetrics
 	limits   *limiters
+	chromes  chromeCache
 	handler  http.Handler
 	routeTab []Route
 }
