@@ -27,7 +27,7 @@ type chromeEntry struct {
 
 type chromeCache struct {
 	mu      sync.RWMutex
-	entries map[string]chromeEntry  // by language
+	entries map[string]chromeEntry   // by language
 	navs    map[string]template.HTML // by language and highlighted section
 }
 
