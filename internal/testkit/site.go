@@ -19,6 +19,7 @@ import (
 	"coalition/internal/app"
 	"coalition/internal/config"
 	"coalition/internal/db"
+	"coalition/internal/web"
 )
 
 // SiteOptions configure NewSite.
@@ -133,6 +134,35 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Routes returns the site's route table (as the router declares it).
+func (s *Site) Routes(t testing.TB) []web.Route {
+	t.Helper()
+	h, err := s.App.Handler(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Routes()
+}
+
+// ClientAs returns a client already signed in as u (the session is created
+// directly, without the cost of a password check) that holds a CSRF token.
+func (s *Site) ClientAs(t testing.TB, u *accounts.User) *Client {
+	t.Helper()
+	c := s.NewClient(t)
+	if u != nil {
+		tok, _, err := s.App.Accounts.CreateSession(context.Background(), u.ID, "127.0.0.1", "testkit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, _ := url.Parse(s.URL) //nolint:errcheck // our own URL
+		c.HTTP.Jar.SetCookies(base, []*http.Cookie{{Name: "coalition_session", Value: tok, Path: "/"}})
+		c.Get("/account") // has the sign-out form, hence a CSRF token
+		return c
+	}
+	c.Get("/login")
+	return c
+}
+
 // Client is a browser-like HTTP client: it keeps cookies, does not follow
 // redirects (tests check them), and fills in the CSRF token it last saw.
 type Client struct {
@@ -234,4 +264,16 @@ func (c *Client) Cookie(name string) string {
 		}
 	}
 	return ""
+}
+
+// NewOrganisation adds a member organisation and returns its id.
+func NewOrganisation(t testing.TB, s *Site, name string) int64 {
+	t.Helper()
+	var id int64
+	err := s.App.DB.W.QueryRowContext(context.Background(), "INSERT INTO organisations (name, slug, created_at) VALUES ($1, $2, $3) RETURNING id",
+		name, strings.ToLower(strings.ReplaceAll(name, " ", "-")), time.Now().UTC()).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"embed"
+	"errors"
 	"io/fs"
 	"net"
 	"net/http"
@@ -38,7 +39,20 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	// A second server on the same registry (tests build one to read the
+	// route table) shares the collectors instead of failing.
+	if err := reg.Register(m.requests); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			m.requests = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	if err := reg.Register(m.latency); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			m.latency = are.ExistingCollector.(*prometheus.HistogramVec)
+		}
+	}
 	return m
 }
 

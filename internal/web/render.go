@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -352,20 +351,27 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // safeNext returns a local path to go to after sign-in, refusing anything
-// that could lead off-site ("//evil", "/\evil", absolute URLs).
+// that could lead off-site ("//evil", "/\evil", absolute URLs) or carry
+// control characters into a Location header. Percent-escapes stay escaped.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n\t\\") {
+	if next == "" || len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
-	return path.Clean(u.Path) + func() string {
-		if u.RawQuery != "" {
-			return "?" + u.RawQuery
-		}
-		return ""
-	}()
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
 }
