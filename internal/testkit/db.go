@@ -30,6 +30,9 @@ const PostgresEnv = "COALITION_TEST_POSTGRES"
 const RequireAllEnv = "COALITION_REQUIRE_ALL"
 
 // missing reports an absent dependency: a failure in CI, a loud skip locally.
+// Missing reports an absent dependency: a failure in CI, a loud skip locally.
+func Missing(t testing.TB, what string) { t.Helper(); missing(t, what) }
+
 func missing(t testing.TB, what string) {
 	t.Helper()
 	if os.Getenv(RequireAllEnv) == "1" {
