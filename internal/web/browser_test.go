@@ -17,8 +17,11 @@ func TestBrowserSignIn(t *testing.T) {
 	site.AddUser(t, "admin@example.org", accounts.RoleAdmin, "a browser password")
 	ctx := testkit.Browser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	testkit.CheckAccessible(t, ctx, "home")
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(site.URL+"/"),
 		chromedp.Click(css(`a[href="/login"]`)),
 		chromedp.WaitVisible(css(`#email`)),
 		chromedp.SendKeys(css(`#email`), "admin@example.org"),
@@ -29,6 +32,7 @@ func TestBrowserSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testkit.CheckAccessible(t, ctx, "login with an error")
 	bad, err := chromedp.Run(ctx, chromedp.Text(css(`.error-summary`)))
 	if err != nil {
 		t.Fatal(err)
@@ -49,5 +53,12 @@ func TestBrowserSignIn(t *testing.T) {
 	}
 	if heading != "Dashboard" {
 		t.Fatalf("after sign-in the page heading is %q", heading)
+	}
+	testkit.CheckAccessible(t, ctx, "admin dashboard")
+	for _, p := range []string{"/admin/users", "/admin/settings", "/admin/outbox", "/admin/audit", "/account", "/get-involved", "/password/forgot", "/no-such-page"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+p)); err != nil {
+			t.Fatal(err)
+		}
+		testkit.CheckAccessible(t, ctx, p)
 	}
 }
