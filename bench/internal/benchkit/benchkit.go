@@ -32,12 +32,17 @@ var urlRe = regexp.MustCompile(`running at (http://\S+)`)
 
 // Start runs the binary with args and returns the process and the URL it prints.
 func Start(bin string, args ...string) (*exec.Cmd, string, error) {
+	return StartWithStderr(bin, os.Stderr, args...)
+}
+
+// StartWithStderr is Start with the server's log going to stderr.
+func StartWithStderr(bin string, stderr io.Writer, args ...string) (*exec.Cmd, string, error) {
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
