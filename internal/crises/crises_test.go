@@ -99,7 +99,7 @@ func TestCrises(t *testing.T) {
 			t.Fatal(err)
 		}
 		sd, err := c.Create(ctx, crises.Input{Title: "Sudan", StatusID: current, Countries: []string{"sdn", "TCD"}, Summary: "War since 2023.",
-			Sections: []crises.Section{{Heading: "Background", Body: "Text"}, {}, {Heading: "Protection", Body: "More"}},
+			Sections:        []crises.Section{{Heading: "Background", Body: "Text"}, {}, {Heading: "Protection", Body: "More"}},
 			Recommendations: []string{"Protect civilians", "  ", "Allow aid"}, Published: true})
 		if err != nil {
 			t.Fatal(err)

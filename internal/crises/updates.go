@@ -302,4 +302,3 @@ func (s *Service) Run(ctx context.Context) {
 		}
 	}
 }
-
