@@ -447,7 +447,7 @@ func (s *Server) adminDecideApplication(w http.ResponseWriter, r *http.Request) 
 			body := l.T("Hello %s,", a.ContactName) + "\n\n" +
 				l.T("Thank you for your interest in %s. After reviewing the application of %s (%s), the secretariat is not able to accept it:", org, a.OrgName, members.ApplicationRef(a.ID)) +
 				"\n\n" + a.LastNote() + sig
-			return s.enqueueAll(ctx, tx, "member-rejected", []string{a.ContactEmail}, l.T("Your application to join %s", org), body)
+			return s.enqueueAll(ctx, tx, "member-rejected", []string{a.ContactEmail}, l.T("Your application to join %s: decision", org), body)
 		})
 		msg = s.t(r, "The application is rejected and the applicant has been told.")
 	case "ask":
