@@ -603,3 +603,23 @@ func (s *Service) file(ctx context.Context, q querier, id int64) (File, error) {
 func (s *Service) SubmissionFile(ctx context.Context, id int64) (File, error) {
 	return s.file(ctx, s.db.R, id)
 }
+
+// PublishedForTags lists approved submissions published as this package's
+// own pages and filed under any of the tags (e.g. a crisis), newest first.
+func (s *Service) PublishedForTags(ctx context.Context, tagIDs []int64, withMembersOnly bool, limit int) ([]Submission, error) {
+	if len(tagIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{limit}
+	ph := make([]string, len(tagIDs))
+	for i, id := range tagIDs {
+		args = append(args, id)
+		ph[i] = "$" + strconv.Itoa(i+2)
+	}
+	q := `s.state = 'approved' AND s.published_url LIKE '/members/%' AND o.public = TRUE AND s.id IN
+		(SELECT item_id FROM item_tags WHERE item_type = 'submission' AND tag_id IN (` + strings.Join(ph, ", ") + `))`
+	if !withMembersOnly {
+		q += " AND s.members_only = FALSE"
+	}
+	return s.listSubs(ctx, q+" ORDER BY s.published_at DESC, s.id DESC LIMIT $1", args...)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"coalition/internal/crises"
+	"coalition/internal/members"
 )
 
 type crisisGroup struct {
@@ -94,6 +95,9 @@ type crisisPage struct {
 	Related    []RelatedItem
 	HasRelated bool
 	Preview    bool
+	// MemberNews is news and documents from member organisations filed
+	// under the crisis (published as the members area's own pages).
+	MemberNews []members.Submission
 }
 
 type renderedSection struct {
@@ -139,6 +143,13 @@ func (s *Server) crisisPageHandler(w http.ResponseWriter, r *http.Request) {
 	for _, u := range c.Updates {
 		if u.Published() {
 			p.Updates = append(p.Updates, renderedUpdate{Update: u, HTML: markdown(u.Body)})
+		}
+	}
+	if c.TagID != 0 {
+		var err error
+		if p.MemberNews, err = s.Members.PublishedForTags(r.Context(), []int64{c.TagID}, seesMembersOnly(userFrom(r.Context())), 20); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
 	if s.Related != nil && c.TagID != 0 {
