@@ -82,7 +82,7 @@ var demoCrises = []demoCrisis{
 			{"2026-02-18", "Displacement sites overcrowded", "Partners report that schools used as shelters now hold three times the number of people they were meant for."},
 		}},
 	{slug: "cote-divoire-2011", title: "Côte d'Ivoire post-electoral crisis", status: "resolved", countries: []string{"CIV"},
-		summary: "The violence that followed the disputed 2010 election ended in 2011. The coalition keeps the page as a record and follows the trials that came after.",
+		summary:         "The violence that followed the disputed 2010 election ended in 2011. The coalition keeps the page as a record and follows the trials that came after.",
 		recommendations: []string{"Keep supporting reconciliation programmes in the west of the country."},
 		updates: []demoUpdate{
 			{"2025-11-10", "Situation reviewed: resolved", "After its annual review the coalition keeps the situation as resolved and will continue to watch electoral periods."},
