@@ -119,6 +119,9 @@ func grade(n, top int) int {
 	if n <= 0 {
 		return 0
 	}
+	if top == 1 {
+		return mapGrades - 1 // one item per country: clearly visible, room above
+	}
 	if top <= mapGrades {
 		return n
 	}
