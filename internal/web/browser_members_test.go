@@ -28,12 +28,12 @@ func TestBrowserJoinToPublishedNews(t *testing.T) {
 		if shots == "" {
 			return
 		}
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Logf("screenshot %s: %v", name, err)
 			return
 		}
-		if err := os.WriteFile(filepath.Join(shots, name+".jpg"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644); err != nil {
 			t.Log(err)
 		}
 	}
