@@ -130,27 +130,32 @@ func grade(n, top int) int {
 }
 
 // countMap renders numbers per country (keyed by ISO alpha-3) in graded
-// classes g1…g5, with a legend of the ranges in the data. label formats a
+// classes g1…g5 (items, listed under each country, keyed by upper-case
+// ISO alpha-3), with a legend of the ranges in the data. label formats a
 // count for one country (e.g. "%d documents"). This is the helper for the
 // documents map (documents per country) as for members.
 func (s *Server) countMap(l *i18n.Locale, id, caption string, counts map[string]int, label func(n int) string, items map[string][]MapLink) CountryMap {
+	// Codes the gazetteer does not know are left out, from the legend too.
+	known := make(map[string]int, len(counts))
+	for iso, n := range counts {
+		if c, ok := s.Places.Gaz.Country(iso); ok && n > 0 {
+			known[c.ISO3] += n
+		}
+	}
 	top := 0
-	for _, n := range counts {
+	for _, n := range known {
 		top = max(top, n)
 	}
 	lo := make([]int, mapGrades+1)
 	hi := make([]int, mapGrades+1)
 	var entries []MapEntry
-	for iso, n := range counts {
-		if n <= 0 {
-			continue
-		}
+	for iso, n := range known {
 		g := grade(n, top)
 		if lo[g] == 0 || n < lo[g] {
 			lo[g] = n
 		}
 		hi[g] = max(hi[g], n)
-		entries = append(entries, MapEntry{ISO3: iso, Class: fmt.Sprintf("g%d", g), Label: label(n), Items: items[strings.ToUpper(iso)]})
+		entries = append(entries, MapEntry{ISO3: iso, Class: fmt.Sprintf("g%d", g), Label: label(n), Items: items[iso]})
 	}
 	var legend []MapLegend
 	for g := 1; g <= mapGrades; g++ {
