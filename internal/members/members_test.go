@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"strconv"
 	"testing"
+	"time"
 
 	"coalition/internal/accounts"
 	"coalition/internal/db"
@@ -104,6 +105,20 @@ func TestOrganisationsAndTiers(t *testing.T) {
 		}
 		if got, _ := m.ByID(ctx, b.ID); got.Name != "Paix France" || !got.Public || got.Slug != "action-pour-la-paix-2" || got.TierID != supporter {
 			t.Fatalf("after profile update: %+v", got)
+		}
+		joined := time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC)
+		if err := m.Update(ctx, b.ID, members.OrgInput{Name: "Paix France", Country: "FRA", TierID: member, JoinedAt: joined, Public: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A zero joining date leaves the date as it is.
+		if err := m.Update(ctx, b.ID, members.OrgInput{Name: "Paix France", Country: "BEL", TierID: member, Public: false}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := m.ByID(ctx, b.ID); !got.JoinedAt.Equal(joined) || got.Country != "BEL" || got.Public || got.TierID != member {
+			t.Fatalf("after staff update: %+v", got)
+		}
+		if err := m.Update(ctx, 999999, members.OrgInput{Name: "X", Country: "FRA", TierID: member}); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("update of a missing organisation: %v", err)
 		}
 		if err := m.DeleteTier(ctx, member); field(err) != "tier" {
 			t.Fatalf("deleting a used tier: %v", err)
