@@ -120,6 +120,11 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	// Wired after the areas merge: a.Members.Publisher (approved member
+	// news and documents become articles and library documents) and
+	// a.Crises.Notifier (crisis updates go out as alerts); until then
+	// approved submissions are published as the members area's own pages and
+	// crisis updates alert no one.
 	a.Members = members.New(d, p, now)
 	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
 	a.Registry.MustRegister(
