@@ -80,6 +80,7 @@ type adminCrisisPage struct {
 	Update    updateForm
 	UErrors   formErrors
 	Today     string
+	Chosen    []string
 }
 
 type updateForm struct {
@@ -97,6 +98,7 @@ func (s *Server) renderCrisis(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	p.Countries = s.countryOptions()
+	p.Chosen = s.countryNames(p.Form.Countries)
 	if p.Errors == nil {
 		p.Errors = formErrors{}
 	}

@@ -383,6 +383,7 @@ type submissionPage struct {
 	Action    string
 	Staff     bool   // the editors' view
 	Note      string // the editor's note when returning
+	Chosen    []string
 }
 
 func (s *Server) renderSubmission(w http.ResponseWriter, r *http.Request, status int, p *submissionPage) {
@@ -399,6 +400,7 @@ func (s *Server) renderSubmission(w http.ResponseWriter, r *http.Request, status
 	}
 	p.Themes = append(themes, crisisTags...)
 	p.Countries = s.countryOptions()
+	p.Chosen = s.countryNames(p.Form.Countries)
 	if p.Errors == nil {
 		p.Errors = formErrors{}
 	}
@@ -594,4 +596,16 @@ func (s *Server) memberSubmissionFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sendSubmissionFile(w, r, sub.ID)
+}
+
+// countryNames names the chosen countries under a multiple select, whose
+// selection is easy to lose sight of in a long list.
+func (s *Server) countryNames(codes []string) []string {
+	var out []string
+	for _, c := range codes {
+		if ct, ok := s.Places.Gaz.Country(c); ok {
+			out = append(out, ct.Name)
+		}
+	}
+	return out
 }
