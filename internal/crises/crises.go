@@ -530,3 +530,22 @@ func (s *Service) updates(ctx context.Context, crisisID int64) ([]Update, error)
 	}
 	return out, rows.Err()
 }
+
+// ForRegion returns the published crises concerning any country of a UN M49
+// region or sub-region, given by its tag slug ("africa", "western-asia"),
+// for region pages.
+func (s *Service) ForRegion(ctx context.Context, regionSlug string) ([]Crisis, error) {
+	return s.ForCountries(ctx, RegionCountries(s.places.Gaz, regionSlug)...)
+}
+
+// RegionCountries lists the ISO alpha-3 codes of the countries in a region
+// or sub-region, given by its tag slug.
+func RegionCountries(g *places.Gazetteer, regionSlug string) []string {
+	var out []string
+	for _, c := range g.Countries {
+		if slug.Make(c.Region, 60) == regionSlug || slug.Make(c.Subregion, 60) == regionSlug {
+			out = append(out, c.ISO3)
+		}
+	}
+	return out
+}

@@ -136,6 +136,12 @@ func TestCrises(t *testing.T) {
 		if l, _ := c.ForCountries(ctx, "sdn"); len(l) != 1 || l[0].ID != sd.ID {
 			t.Fatalf("for countries: %v", l)
 		}
+		if l, _ := c.ForRegion(ctx, "northern-africa"); len(l) != 1 || l[0].ID != sd.ID {
+			t.Fatalf("for region: %v", l)
+		}
+		if l, _ := c.ForRegion(ctx, "europe"); len(l) != 0 {
+			t.Fatalf("for another region: %v", l)
+		}
 		if l, _ := c.ForCountries(ctx, "MMR"); len(l) != 0 {
 			t.Fatalf("unpublished crisis listed for its country: %v", l)
 		}

@@ -646,3 +646,20 @@ func (s *Service) DeleteTier(ctx context.Context, id int64) error {
 		return nil
 	})
 }
+
+// ForRegion returns the public member organisations based in a UN M49
+// region or sub-region, given by its tag slug ("africa", "western-asia"),
+// for region pages.
+func (s *Service) ForRegion(ctx context.Context, regionSlug string) ([]Organisation, error) {
+	all, err := s.List(ctx, Filter{PublicOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []Organisation
+	for _, o := range all {
+		if o.RegionSlug == regionSlug || (o.Subregion != "" && slug.Make(o.Subregion, 60) == regionSlug) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}

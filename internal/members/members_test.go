@@ -97,6 +97,12 @@ func TestOrganisationsAndTiers(t *testing.T) {
 		if l, _ := m.List(ctx, members.Filter{Tier: "ngo-supporter", Country: "fra"}); len(l) != 1 || l[0].ID != b.ID {
 			t.Fatalf("tier+country filter: %v", l)
 		}
+		if l, _ := m.ForRegion(ctx, "sub-saharan-africa"); len(l) != 1 || l[0].ID != a.ID {
+			t.Fatalf("for sub-region: %v", l)
+		}
+		if l, _ := m.ForRegion(ctx, "europe"); len(l) != 0 {
+			t.Fatalf("hidden organisation listed for its region: %v", l)
+		}
 		if l, _ := m.ForCountries(ctx, "SEN", "FRA"); len(l) != 1 || l[0].ID != a.ID {
 			t.Fatalf("for countries (public only): %v", l)
 		}
