@@ -19,8 +19,10 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
+	"coalition/internal/crises"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/members"
 	"coalition/internal/places"
 	"coalition/internal/settings"
 	"coalition/internal/web"
@@ -39,6 +41,8 @@ type App struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Members  *members.Service
+	Crises   *crises.Service
 	Registry *prometheus.Registry
 	Now      func() time.Time
 }
@@ -116,6 +120,13 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	// Wired after the areas merge: a.Members.Publisher (approved member
+	// news and documents become articles and library documents) and
+	// a.Crises.Notifier (crisis updates go out as alerts); until then
+	// approved submissions are published as the members area's own pages and
+	// crisis updates alert no one.
+	a.Members = members.New(d, p, now)
+	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -134,7 +145,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 
@@ -200,6 +211,8 @@ func (a *App) workers() map[string]func(context.Context) {
 	return map[string]func(context.Context){
 		"outbox": a.Outbox.Run,
 		"purge":  a.purgeLoop,
+		// Alerts of crisis updates that did not go out at once.
+		"crisis-alerts": a.Crises.Run,
 	}
 }
 

@@ -93,6 +93,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.audit(r.WithContext(context.WithValue(ctx, userKey, &u)), audit.Entry{Action: "login.success"})
 	if next == "/" && u.IsStaff() {
 		next = "/admin"
+	} else if next == "/" && u.OrganisationID != 0 {
+		next = "/member"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -12,10 +12,13 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
+	"coalition/internal/crises"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/members"
 	"coalition/internal/places"
 	"coalition/internal/settings"
+	"coalition/internal/worldmap"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,6 +33,12 @@ type Deps struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Members  *members.Service
+	Crises   *crises.Service
+	// Related lists articles and documents by tag and by organisation (for
+	// member profiles, crisis pages and the member area); nil hides those
+	// sections until the publishing and library areas are wired in.
+	Related Related
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -47,6 +56,9 @@ type Server struct {
 	chromes  chromeCache
 	handler  http.Handler
 	routeTab []Route
+	worldMap *worldmap.Map
+	// mapCountries maps the world map's ISO numeric codes to countries.
+	mapCountries map[string]places.Country
 }
 
 // New builds the server: parses templates (a broken template fails here, not
@@ -64,6 +76,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Deps: d, csrfKey: csrfKey, linkKey: linkKey, limits: newLimiters()}
+	if err := s.initMaps(); err != nil {
+		return nil, err
+	}
+	s.memberLimits()
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,91 @@
+package demo_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"coalition/internal/app"
+	"coalition/internal/config"
+	"coalition/internal/db"
+	"coalition/internal/demo"
+	"coalition/internal/members"
+	"coalition/internal/testkit"
+)
+
+// TestDemoMembersAndCrises loads the demo twice on both databases: the
+// second load adds nothing, and the content the issue asks for is there.
+func TestDemoMembersAndCrises(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		cfg := config.Default()
+		cfg.DataDir = t.TempDir()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.OpenDB(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := 0; round < 2; round++ {
+			if _, err := demo.Load(ctx, a); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			// A reloaded marker (a newer demo version) must not duplicate anything.
+			if err := a.Settings.SetValue(ctx, "demo.version", "0"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		orgs, err := a.Members.List(ctx, members.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		regions, tiers, public := map[string]bool{}, map[string]bool{}, 0
+		for _, o := range orgs {
+			regions[o.Region] = true
+			tiers[o.TierSlug] = true
+			if o.Public {
+				public++
+			}
+			if !o.HasLogo {
+				t.Errorf("%s has no logo", o.Name)
+			}
+		}
+		if len(orgs) != 6 || public < 5 || len(regions) < 4 || !tiers["member"] || !tiers["ngo-supporter"] {
+			t.Fatalf("organisations %d (public %d), regions %v, tiers %v", len(orgs), public, regions, tiers)
+		}
+		if apps, _ := a.Members.Applications(ctx, ""); len(apps) != 1 {
+			t.Fatalf("pending applications: %d", len(apps))
+		}
+		if q, _ := a.Members.Queue(ctx, ""); len(q) != 1 {
+			t.Fatalf("queue: %d", len(q))
+		}
+		u, err := a.Accounts.ByEmail(ctx, demo.MemberEmail)
+		if err != nil || u.OrganisationID == 0 {
+			t.Fatalf("demo member: %+v %v", u, err)
+		}
+		if ok, _ := a.Accounts.CheckPassword(ctx, u.ID, demo.AdminPassword); !ok {
+			t.Fatal("the demo member's password")
+		}
+		list, err := a.Crises.List(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses := map[string]bool{}
+		for _, c := range list {
+			statuses[c.Status.Slug] = true
+			full, err := a.Crises.Get(ctx, c.ID)
+			if err != nil || len(full.Updates) == 0 || len(full.Recommendations) == 0 || c.TagID == 0 {
+				t.Errorf("crisis %s: %d updates, %d recommendations, tag %d, %v", c.Slug, len(full.Updates), len(full.Recommendations), c.TagID, err)
+			}
+		}
+		if len(list) != 5 || len(statuses) != 4 {
+			t.Fatalf("crises %d across statuses %v", len(list), statuses)
+		}
+		sahel, _ := a.Crises.BySlug(ctx, "sahel")
+		if news, _ := a.Members.PublishedForTags(ctx, []int64{sahel.TagID}, false, 10); len(news) != 1 {
+			t.Fatalf("member news filed under the Sahel crisis: %d", len(news))
+		}
+	})
+}
