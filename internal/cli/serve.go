@@ -58,6 +58,7 @@ func serve(e *Env, name string, args []string, withDemo bool) error {
 		}
 		fmt.Fprintf(e.Stdout, "Coalition demo is running at %s\n", cfg.BaseURL)
 		fmt.Fprintf(e.Stdout, "Sign in at %s/login as %s with password %s\n", cfg.BaseURL, demo.AdminEmail, demo.AdminPassword)
+		fmt.Fprintf(e.Stdout, "(also %s, an editor, and %s, a member organisation's admin, with the same password)\n", demo.EditorEmail, demo.MemberEmail)
 		if cfg.SMTPURL == "" {
 			fmt.Fprintf(e.Stdout, "No --smtp given: e-mail is kept in the outbox at %s/admin/outbox\n", cfg.BaseURL)
 		}
