@@ -20,6 +20,7 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/db"
+	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/places"
 	"coalition/internal/settings"
@@ -39,8 +40,11 @@ type App struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
-	Registry *prometheus.Registry
-	Now      func() time.Time
+	// Donations takes gifts; its newsletter sign-up is wired with
+	// Donations.SetNewsletter once the mailing lists exist.
+	Donations *donations.Service
+	Registry  *prometheus.Registry
+	Now       func() time.Time
 }
 
 // NewLogger returns the slog logger the configuration asks for.
@@ -116,6 +120,9 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {
+		return nil, err
+	}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -127,6 +134,26 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	return a, nil
 }
 
+// buildDonations builds the donations service with the Stripe provider
+// when a key is configured.
+func buildDonations(cfg config.Config, log *slog.Logger, d *db.DB, a *App, now func() time.Time) (*donations.Service, error) {
+	cur, err := donations.ParseCurrencies(cfg.Currencies)
+	if err != nil {
+		return nil, fmt.Errorf("--currencies: %w", err)
+	}
+	var providers []donations.Provider
+	if cfg.StripeKey != "" {
+		p, err := donations.NewStripe(donations.StripeOptions{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeWebhookSecret,
+			APIURL: cfg.StripeAPIURL, CheckoutOrigin: cfg.StripeCheckoutOrigin})
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
+	return donations.New(donations.Options{DB: d, Outbox: a.Outbox, Settings: a.Settings, Log: log, Now: now, BaseURL: cfg.BaseURL,
+		Providers: providers, Currencies: cur, MinMajor: int64(cfg.DonationMin), MaxMajor: int64(cfg.DonationMax)}), nil
+}
+
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -134,7 +161,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Donations: a.Donations, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 
@@ -198,8 +225,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // keeps its state in the database, so a crash loses nothing.
 func (a *App) workers() map[string]func(context.Context) {
 	return map[string]func(context.Context){
-		"outbox": a.Outbox.Run,
-		"purge":  a.purgeLoop,
+		"outbox":    a.Outbox.Run,
+		"donations": a.Donations.Run,
+		"purge":     a.purgeLoop,
 	}
 }
 

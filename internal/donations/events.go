@@ -26,8 +26,8 @@ type outcome struct {
 	detail  string
 }
 
-func processed() outcome            { return outcome{status: eventProcessed} }
-func ignored(why string) outcome    { return outcome{status: eventIgnored, detail: why} }
+func processed() outcome             { return outcome{status: eventProcessed} }
+func ignored(why string) outcome     { return outcome{status: eventIgnored, detail: why} }
 func parked(key, why string) outcome { return outcome{status: eventParked, parkKey: key, detail: why} }
 
 // HandleWebhook verifies and applies one webhook delivery from the named

@@ -13,6 +13,7 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/db"
+	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/places"
 	"coalition/internal/settings"
@@ -30,6 +31,11 @@ type Deps struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	// Donations takes gifts (/donate, appeals, the admin's donations).
+	Donations *donations.Service
+	// Subscribers tells the admin's person view about mailing-list
+	// subscriptions for an address; nil until the mailing lists are wired.
+	Subscribers PersonRecords
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
