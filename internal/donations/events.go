@@ -59,7 +59,7 @@ func (s *Service) Apply(ctx context.Context, provider string, ev Event) error {
 	if ev.ID == "" {
 		return errs.Invalid("event", "event without an id")
 	}
-	site, err := s.settings.Get(ctx)
+	site, err := s.prepare(ctx)
 	if err != nil {
 		return err
 	}
@@ -476,7 +476,7 @@ func (s *Service) resolvePayment(ctx context.Context, provider, paymentID string
 	if err != nil || inv == "" {
 		return err
 	}
-	site, err := s.settings.Get(ctx)
+	site, err := s.prepare(ctx)
 	if err != nil {
 		return err
 	}

@@ -82,22 +82,30 @@ func ParseAmount(field, raw string, c Currency) (int64, error) {
 		return 0, errs.Invalid(field, "Enter an amount above zero.")
 	}
 	// Separators: with both "." and ",", the last one is the decimal point
-	// and the other groups thousands. With one kind only, it groups thousands
-	// when it appears more than once or is followed by exactly three digits
-	// ("1,000", "1.000"); otherwise it is the decimal point ("10,50").
+	// and the other groups thousands. With one kind only, it groups
+	// thousands when it appears more than once, or once followed by exactly
+	// three digits after a proper leading group ("1,000", "12.500");
+	// otherwise it is the decimal point ("10,50", "0.001").
 	intPart, frac := s, ""
 	dot, comma := strings.Count(s, "."), strings.Count(s, ",")
-	if dot+comma > 0 {
+	bad := errs.Invalid(field, "Enter the amount in figures, like 25 or 25.50.")
+	switch {
+	case dot > 0 && comma > 0:
 		i := strings.LastIndexAny(s, ".,")
-		tail := s[i+1:]
-		switch {
-		case dot > 0 && comma > 0:
-			intPart, frac = s[:i], tail
-		case dot+comma > 1 || len(tail) == 3:
-			intPart = s
-		default:
-			intPart, frac = s[:i], tail
+		intPart, frac = s[:i], s[i+1:]
+		if strings.ContainsRune(intPart, rune(s[i])) || !grouped(intPart) {
+			return 0, bad
 		}
+	case dot+comma > 1:
+		if !grouped(s) {
+			return 0, bad
+		}
+	case dot+comma == 1:
+		i := strings.IndexAny(s, ".,")
+		if len(s)-i-1 == 3 && grouped(s) {
+			break
+		}
+		intPart, frac = s[:i], s[i+1:]
 	}
 	intPart = strings.NewReplacer(",", "", ".", "").Replace(intPart)
 	if intPart == "" {
@@ -134,6 +142,26 @@ func ParseAmount(field, raw string, c Currency) (int64, error) {
 		return 0, errs.Invalid(field, "Enter an amount above zero.")
 	}
 	return v, nil
+}
+
+// grouped reports whether s is digits in thousands groups: "1,000",
+// "12.345.678" (one separator kind; the first group 1–3 digits without a
+// leading zero, the others exactly 3).
+func grouped(s string) bool {
+	i := strings.IndexAny(s, ".,")
+	if i < 0 {
+		return true
+	}
+	parts := strings.Split(s, string(s[i]))
+	if len(parts[0]) < 1 || len(parts[0]) > 3 || parts[0][0] == '0' {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) != 3 {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatAmount writes minor units as a plain decimal in the major unit

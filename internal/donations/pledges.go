@@ -89,7 +89,7 @@ func (s *Service) RecordPledge(ctx context.Context, by int64, r PledgeRequest) (
 	if len(fe) > 0 {
 		return Donation{}, &FormError{Fields: fe}
 	}
-	site, err := s.settings.Get(ctx)
+	site, err := s.prepare(ctx)
 	if err != nil {
 		return Donation{}, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) MarkReceived(ctx context.Context, id int64, day time.Time, sen
 	if day.After(s.now()) {
 		return errs.Invalid("received_on", "The date cannot be in the future.")
 	}
-	site, err := s.settings.Get(ctx)
+	site, err := s.prepare(ctx)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,17 @@ func (s *Service) linkKey(ctx context.Context) ([]byte, error) {
 	return k, nil
 }
 
+// prepare loads what a write transaction may need from outside it: the
+// organisation's details for receipts and the signing key for links (with
+// SQLite the writer is one connection, so nothing may be read through it
+// from inside a transaction).
+func (s *Service) prepare(ctx context.Context) (settings.Settings, error) {
+	if _, err := s.linkKey(ctx); err != nil {
+		return settings.Settings{}, err
+	}
+	return s.settings.Get(ctx)
+}
+
 // sign makes a token "<id>.<mac>" for a purpose. It never expires: a
 // receipt stays downloadable, and a monthly gift stays cancellable.
 func (s *Service) sign(ctx context.Context, purpose string, id int64) (string, error) {
@@ -261,6 +272,9 @@ func (s *Service) enqueueThanks(ctx context.Context, tx *sql.Tx, d Donation, res
 
 // ResendReceipt e-mails a gift's receipt again.
 func (s *Service) ResendReceipt(ctx context.Context, id int64) error {
+	if _, err := s.prepare(ctx); err != nil {
+		return err
+	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		d, err := getDonation(ctx, tx, "d.id = $1", id)
 		if err != nil {
