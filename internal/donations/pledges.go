@@ -73,10 +73,11 @@ func (s *Service) RecordPledge(ctx context.Context, by int64, r PledgeRequest) (
 	received := s.now()
 	if r.Received && strings.TrimSpace(r.ReceivedOn) != "" {
 		t, err := time.Parse("2006-01-02", strings.TrimSpace(r.ReceivedOn))
-		if err != nil || t.After(s.now()) {
+		if err == nil {
+			received, err = s.receivedAt(t)
+		}
+		if err != nil {
 			fe["received_on"] = "Enter the date the money arrived (not in the future), like 2026-03-31."
-		} else {
-			received = t.UTC().Add(12 * time.Hour)
 		}
 	}
 	if r.AppealID != 0 {
@@ -120,14 +121,12 @@ func (s *Service) RecordPledge(ctx context.Context, by int64, r PledgeRequest) (
 	return s.Get(ctx, id)
 }
 
-// MarkReceived records that a pledge's money arrived on day (today when
-// zero), issuing its receipt and, if send, e-mailing it.
+// MarkReceived records that a pledge's money arrived on day (a calendar
+// date; today when zero), issuing its receipt and, if send, e-mailing it.
 func (s *Service) MarkReceived(ctx context.Context, id int64, day time.Time, send bool) error {
-	if day.IsZero() {
-		day = s.now()
-	}
-	if day.After(s.now()) {
-		return errs.Invalid("received_on", "The date cannot be in the future.")
+	day, err := s.receivedAt(day)
+	if err != nil {
+		return err
 	}
 	site, err := s.prepare(ctx)
 	if err != nil {
@@ -144,6 +143,25 @@ func (s *Service) MarkReceived(ctx context.Context, id int64, day time.Time, sen
 		_, err = s.markPaidTx(ctx, tx, id, day, site, send)
 		return err
 	})
+}
+
+// receivedAt turns the calendar date money arrived into the time recorded:
+// now for today (or no date), midday for an earlier day; a future date is
+// refused.
+func (s *Service) receivedAt(day time.Time) (time.Time, error) {
+	now := s.now()
+	if day.IsZero() {
+		return now, nil
+	}
+	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch {
+	case d.After(today):
+		return time.Time{}, errs.Invalid("received_on", "The date cannot be in the future.")
+	case d.Equal(today):
+		return now, nil
+	}
+	return d.Add(12 * time.Hour), nil
 }
 
 // CancelPledge records that a pledge will not come.

@@ -315,7 +315,7 @@ func (s *Server) adminDonationReceived(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return errs.Invalid("received_on", "Enter the date the money arrived, like 2026-03-31.")
 			}
-			day = t.UTC().Add(12 * time.Hour)
+			day = t.UTC()
 		}
 		return s.Donations.MarkReceived(r.Context(), id, day, r.PostFormValue("send_receipt") == "yes")
 	})

@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"errors"
+	"html"
 	"html/template"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -367,6 +369,13 @@ func (s *Server) appealView(r *http.Request, a donations.Appeal) (appealView, er
 	return v, nil
 }
 
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
+// plainText turns rendered HTML into one line of text (for a description).
+func plainText(h template.HTML) string {
+	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(string(h), " "))), " ")
+}
+
 type appealsPage struct {
 	Base
 	Appeals []appealView
@@ -412,6 +421,6 @@ func (s *Server) appealShow(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &appealPage{Base: s.base(w, r, a.Title), Appeal: v}
 	p.Section = "get-involved"
-	p.Description = clipString(a.Summary, 300)
+	p.Description = clipString(plainText(v.Story), 300)
 	s.render(w, r, http.StatusOK, "pages/appeal", p)
 }
