@@ -49,13 +49,14 @@ func loadDonations(ctx context.Context, a *app.App) error {
 		}
 		return t.Format("2006-01-02")
 	}
+	// Oldest first, so that receipt numbers follow the dates.
 	gifts := []donations.PledgeRequest{
-		{Name: "Marta Kowalska", Email: "marta.kowalska@example.net", Amount: "250", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(0, 2)},
-		{Name: "Yusuf Okafor", Email: "y.okafor@example.net", Amount: "1000", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(1, 14), Dedication: "In memory of Ngozi Okafor"},
-		{Name: "Fondation Lumière", Email: "dons@fondation-lumiere.example", Amount: "12500", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(2, 5), Note: "Grant letter 2026/14"},
-		{Name: "Hannah Schmidt", Amount: "75", Method: "cheque", AppealID: ap.ID, ReceivedOn: day(3, 20), Note: "Cheque 004512"},
-		{Name: "Ana Lúcia Ferreira", Email: "ana.ferreira@example.net", Amount: "40", Method: "bank_transfer", ReceivedOn: day(4, 9)},
 		{Name: "Kenji Watanabe", Email: "kenji.w@example.net", Amount: "150", Method: "bank_transfer", ReceivedOn: day(6, 27)},
+		{Name: "Ana Lúcia Ferreira", Email: "ana.ferreira@example.net", Amount: "40", Method: "bank_transfer", ReceivedOn: day(4, 9)},
+		{Name: "Hannah Schmidt", Amount: "75", Method: "cheque", AppealID: ap.ID, ReceivedOn: day(3, 20), Note: "Cheque 004512"},
+		{Name: "Fondation Lumière", Email: "dons@fondation-lumiere.example", Amount: "12500", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(2, 5), Note: "Grant letter 2026/14"},
+		{Name: "Yusuf Okafor", Email: "y.okafor@example.net", Amount: "1000", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(1, 14), Dedication: "In memory of Ngozi Okafor"},
+		{Name: "Marta Kowalska", Email: "marta.kowalska@example.net", Amount: "250", Method: "bank_transfer", AppealID: ap.ID, ReceivedOn: day(0, 2)},
 	}
 	for _, g := range gifts {
 		g.Currency, g.Received = cur, true

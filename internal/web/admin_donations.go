@@ -258,11 +258,16 @@ func (s *Server) renderDonation(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, err)
 		return
 	}
-	p := &adminDonationPage{Base: s.adminBase(w, r, s.t(r, "Gift %s", d.Ref[:8]), "donations"), D: rowsOf([]donations.Donation{d})[0],
-		Today: s.Now().UTC().Format("2006-01-02"), Error: msg}
-	if d.ReceiptNo != "" {
-		p.Title = s.t(r, "Gift %s", d.ReceiptNo)
+	who := d.DonorName
+	if who == "" {
+		who = d.DonorEmail
 	}
+	title := s.t(r, "Gift from %s", who)
+	if d.Status == donations.StatusPledged {
+		title = s.t(r, "Pledge from %s", who)
+	}
+	p := &adminDonationPage{Base: s.adminBase(w, r, title, "donations"), D: rowsOf([]donations.Donation{d})[0],
+		Today: s.Now().UTC().Format("2006-01-02"), Error: msg}
 	if d.PlanID != 0 {
 		pl, err := s.Donations.Plan(ctx, d.PlanID)
 		if err != nil {

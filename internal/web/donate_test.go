@@ -279,9 +279,23 @@ func TestDonateAbuse(t *testing.T) {
 		t.Fatalf("unsigned webhook: %d", res.StatusCode)
 	}
 
+	// Stripe unreachable: a clear message, the form kept, the attempt closed.
+	down := testkit.NewSite(t, testkit.SiteOptions{Config: func(c *config.Config) {
+		c.StripeKey, c.StripeWebhookSecret, c.StripeAPIURL = "sk_test_123", testWhsec, "http://127.0.0.1:1"
+	}})
+	dc := down.NewClient(t)
+	dc.Get("/donate")
+	r := dc.Post("/donate", url.Values{"amount": {"25"}, "currency": {"USD"}, "name": {"Down"}, "email": {"down@example.org"}})
+	if r.Status != http.StatusBadGateway || !strings.Contains(r.Body, "could not reach the payment service") || !strings.Contains(r.Body, `value="Down"`) {
+		t.Fatalf("provider down: %d", r.Status)
+	}
+	if n := countRows(t, down, "SELECT COUNT(*) FROM donations WHERE status = 'failed'"); n != 1 {
+		t.Fatalf("the failed attempt was not closed (%d)", n)
+	}
+
 	// Without Stripe: the page says so and the webhook is 404.
 	off := testkit.NewSite(t, testkit.SiteOptions{})
-	r := off.NewClient(t).Get("/donate")
+	r = off.NewClient(t).Get("/donate")
 	if r.Status != http.StatusOK || strings.Contains(r.Body, `action="/donate"`) || !strings.Contains(r.Body, "not available") {
 		t.Fatalf("donate page without Stripe: %d", r.Status)
 	}
