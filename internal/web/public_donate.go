@@ -47,6 +47,7 @@ type donatePage struct {
 	Settings    donations.GiveSettings
 	Online      bool
 	Appeal      *appealView
+	OpenAppeals []donations.Appeal // offered when the gift is for no appeal
 	Notice      string
 	MinText     string
 	MaxText     string
@@ -105,6 +106,18 @@ func (s *Server) donatePage(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		} else {
 			p.Form.Appeal = ""
+		}
+	}
+	if p.Appeal == nil && p.Online {
+		list, err := s.Donations.Appeals(ctx, false)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, a := range list {
+			if a.Open(s.Now()) && len(p.OpenAppeals) < 5 {
+				p.OpenAppeals = append(p.OpenAppeals, a)
+			}
 		}
 	}
 	s.allowCheckoutFormAction(w)
