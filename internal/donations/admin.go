@@ -107,6 +107,26 @@ func (s *Service) Totals(ctx context.Context, f Filter) ([]Total, error) {
 	return out, rows.Err()
 }
 
+// RecurringTotals sums the monthly gifts that are running (active or
+// waiting on a failed payment), per currency: what comes in each month.
+func (s *Service) RecurringTotals(ctx context.Context) ([]Total, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT currency, COALESCE(SUM(amount_minor), 0), COUNT(*) FROM donation_plans
+		WHERE status IN ('active', 'past_due') GROUP BY currency ORDER BY currency`)
+	if err != nil {
+		return nil, fmt.Errorf("monthly gift totals: %w", err)
+	}
+	defer rows.Close()
+	var out []Total
+	for rows.Next() {
+		var t Total
+		if err := rows.Scan(&t.Currency, &t.Minor, &t.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // MonthTotal is what came in during one month, in one currency.
 type MonthTotal struct {
 	Month time.Time // first day of the month, UTC

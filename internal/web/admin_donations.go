@@ -167,6 +167,7 @@ type adminDonationsPage struct {
 	Base
 	Rows      []donationRow
 	Totals    []totalView
+	Recurring []totalView
 	Charts    []chartView
 	Pager     Pager
 	Filter    donations.Filter
@@ -195,6 +196,11 @@ func (s *Server) adminDonations(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	recurring, err := s.Donations.RecurringTotals(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	series, err := s.Donations.ByMonth(ctx, 12, s.Now())
 	if err != nil {
 		s.fail(w, r, err)
@@ -205,7 +211,7 @@ func (s *Server) adminDonations(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &adminDonationsPage{Base: s.adminBase(w, r, s.t(r, "Donations"), "donations"), Rows: rowsOf(list), Totals: totalsOf(totals),
+	p := &adminDonationsPage{Base: s.adminBase(w, r, s.t(r, "Donations"), "donations"), Rows: rowsOf(list), Totals: totalsOf(totals), Recurring: totalsOf(recurring),
 		Pager: s.newPager(r, pg, per, total), Filter: f, FromText: clean.Get("from"), ToText: clean.Get("to"), Appeals: appeals,
 		Statuses: donations.Statuses, Methods: donations.Methods, Online: s.Donations.Online()}
 	p.ExportURL = "/admin/donations/export.csv"

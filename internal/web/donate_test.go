@@ -193,6 +193,9 @@ func TestDonateOneOffAndMonthly(t *testing.T) {
 		if !strings.Contains(r.Body, "Your monthly gift of €15.00 is confirmed") {
 			t.Fatalf("monthly thanks:\n%s", r.Body)
 		}
+		if rt, err := site.App.Donations.RecurringTotals(context.Background()); err != nil || len(rt) != 1 || rt[0].Minor != 1500 || rt[0].Currency != "EUR" {
+			t.Fatalf("running monthly gifts: %+v %v", rt, err)
+		}
 		msgs = smtp.WaitFor(t, 2)
 		m = msgs[1]
 		cancel := cancelLinkRe.FindString(m.Text)
