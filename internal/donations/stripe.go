@@ -52,7 +52,7 @@ func NewStripe(o StripeOptions) (*Stripe, error) {
 	cfg := &stripe.BackendConfig{
 		HTTPClient:        hc,
 		MaxNetworkRetries: stripe.Int64(2),
-		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelError},
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull}, // errors reach our own log, wrapped
 	}
 	if o.APIURL != "" {
 		cfg.URL = stripe.String(strings.TrimRight(o.APIURL, "/"))
