@@ -45,6 +45,27 @@ const (
 	StatusRefunded  Status = "refunded"  // paid back in full
 )
 
+// Label is the status as a person reads it.
+func (s Status) Label() string {
+	switch s {
+	case StatusPending:
+		return "Pending"
+	case StatusPledged:
+		return "Pledged"
+	case StatusFailed:
+		return "Failed"
+	case StatusExpired:
+		return "Abandoned"
+	case StatusCancelled:
+		return "Cancelled"
+	case StatusPaid:
+		return "Paid"
+	case StatusRefunded:
+		return "Refunded"
+	}
+	return string(s)
+}
+
 // Statuses lists every gift status, for filters.
 var Statuses = []Status{StatusPaid, StatusPending, StatusPledged, StatusRefunded, StatusFailed, StatusExpired, StatusCancelled}
 
@@ -94,6 +115,21 @@ const (
 	PlanPastDue   PlanStatus = "past_due"
 	PlanCancelled PlanStatus = "cancelled"
 )
+
+// Label is the status as a person reads it.
+func (s PlanStatus) Label() string {
+	switch s {
+	case PlanPending:
+		return "Not started"
+	case PlanActive:
+		return "Active"
+	case PlanPastDue:
+		return "Payment failed"
+	case PlanCancelled:
+		return "Cancelled"
+	}
+	return string(s)
+}
 
 // Donor is a person who gave, known by e-mail address (or by name alone for
 // a cheque without one).
