@@ -21,6 +21,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/crises"
 	"coalition/internal/db"
+	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/members"
 	"coalition/internal/places"
@@ -43,8 +44,11 @@ type App struct {
 	Places   *places.Service
 	Members  *members.Service
 	Crises   *crises.Service
-	Registry *prometheus.Registry
-	Now      func() time.Time
+	// Donations takes gifts; its newsletter sign-up is wired with
+	// Donations.SetNewsletter once the mailing lists exist.
+	Donations *donations.Service
+	Registry  *prometheus.Registry
+	Now       func() time.Time
 }
 
 // NewLogger returns the slog logger the configuration asks for.
@@ -127,6 +131,9 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	// crisis updates alert no one.
 	a.Members = members.New(d, p, now)
 	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
+	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {
+		return nil, err
+	}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -138,6 +145,26 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	return a, nil
 }
 
+// buildDonations builds the donations service with the Stripe provider
+// when a key is configured.
+func buildDonations(cfg config.Config, log *slog.Logger, d *db.DB, a *App, now func() time.Time) (*donations.Service, error) {
+	cur, err := donations.ParseCurrencies(cfg.Currencies)
+	if err != nil {
+		return nil, fmt.Errorf("--currencies: %w", err)
+	}
+	var providers []donations.Provider
+	if cfg.StripeKey != "" {
+		p, err := donations.NewStripe(donations.StripeOptions{SecretKey: cfg.StripeKey, WebhookSecret: cfg.StripeWebhookSecret,
+			APIURL: cfg.StripeAPIURL, CheckoutOrigin: cfg.StripeCheckoutOrigin})
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
+	return donations.New(donations.Options{DB: d, Outbox: a.Outbox, Settings: a.Settings, Log: log, Now: now, BaseURL: cfg.BaseURL,
+		Providers: providers, Currencies: cur, MinMajor: int64(cfg.DonationMin), MaxMajor: int64(cfg.DonationMax)}), nil
+}
+
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -145,7 +172,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 
@@ -213,6 +240,7 @@ func (a *App) workers() map[string]func(context.Context) {
 		"purge":  a.purgeLoop,
 		// Alerts of crisis updates that did not go out at once.
 		"crisis-alerts": a.Crises.Run,
+		"donations":     a.Donations.Run,
 	}
 }
 

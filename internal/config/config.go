@@ -34,6 +34,15 @@ type Config struct {
 	MaxUploadMB     int           // largest accepted upload
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGTERM
 	TrustProxy      bool          // take the client address from X-Forwarded-For (behind a reverse proxy)
+
+	// Donations.
+	StripeKey            string // Stripe secret API key; empty turns card gifts off
+	StripeWebhookSecret  string // signing secret of the Stripe webhook endpoint (whsec_…)
+	StripeAPIURL         string // Stripe API base URL (stripe-mock in tests); Stripe's own when empty
+	StripeCheckoutOrigin string // origin of Stripe Checkout pages (a custom domain); https://checkout.stripe.com when empty
+	Currencies           string // currencies gifts can be made in, comma-separated ISO codes
+	DonationMin          int    // smallest gift, in major units of any currency
+	DonationMax          int    // largest gift taken online, in major units
 }
 
 // Default returns the configuration used when nothing is set.
@@ -45,6 +54,9 @@ func Default() Config {
 		LogLevel:        "info",
 		MaxUploadMB:     50,
 		ShutdownTimeout: 20 * time.Second,
+		Currencies:      "USD,EUR",
+		DonationMin:     1,
+		DonationMax:     100000,
 	}
 }
 
@@ -62,6 +74,13 @@ func (c *Config) ServerFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", c.MaxUploadMB, "largest accepted upload in `MB`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+	fs.StringVar(&c.StripeKey, "stripe-key", c.StripeKey, "Stripe secret API `key` (sk_…); empty turns card gifts off")
+	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", c.StripeWebhookSecret, "signing `secret` of the Stripe webhook endpoint /webhooks/stripe (whsec_…)")
+	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", c.StripeAPIURL, "Stripe API base `URL` (e.g. stripe-mock for tests); Stripe's own when empty")
+	fs.StringVar(&c.StripeCheckoutOrigin, "stripe-checkout-origin", c.StripeCheckoutOrigin, "`origin` of Stripe Checkout pages if you use a custom domain (default https://checkout.stripe.com)")
+	fs.StringVar(&c.Currencies, "currencies", c.Currencies, "`codes` of the currencies gifts can be made in, comma-separated; the first is the default")
+	fs.IntVar(&c.DonationMin, "donation-min", c.DonationMin, "smallest gift, in whole `units` of any currency")
+	fs.IntVar(&c.DonationMax, "donation-max", c.DonationMax, "largest gift taken online, in whole `units` of any currency")
 }
 
 // StoreFlags registers the flags every command that opens the database needs.
@@ -137,6 +156,28 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 4096 {
 		return fmt.Errorf("--max-upload-mb %d: want 1 to 4096", c.MaxUploadMB)
+	}
+	if c.StripeKey != "" && c.StripeWebhookSecret == "" {
+		return errors.New("--stripe-webhook-secret is required with --stripe-key: without it no payment can be confirmed")
+	}
+	if c.StripeAPIURL != "" {
+		if u, err := url.Parse(c.StripeAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--stripe-api-url %q: want an absolute http(s) URL", c.StripeAPIURL)
+		}
+	}
+	if c.StripeCheckoutOrigin != "" {
+		if u, err := url.Parse(c.StripeCheckoutOrigin); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("--stripe-checkout-origin %q: want an https origin, like https://pay.example.org", c.StripeCheckoutOrigin)
+		}
+	}
+	for _, cur := range strings.Split(c.Currencies, ",") {
+		cur = strings.TrimSpace(cur)
+		if len(cur) != 3 || strings.Trim(strings.ToUpper(cur), "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return fmt.Errorf("--currencies %q: want ISO codes separated by commas, like USD,EUR", c.Currencies)
+		}
+	}
+	if c.DonationMin < 1 || c.DonationMax < c.DonationMin || c.DonationMax > 10000000 {
+		return fmt.Errorf("--donation-min %d and --donation-max %d: want 1 ≤ min ≤ max ≤ 10000000", c.DonationMin, c.DonationMax)
 	}
 	if c.SMTPURL != "" {
 		if _, err := ParseSMTP(c.SMTPURL); err != nil {

@@ -93,10 +93,17 @@ func (o *Outbox) EnqueueTx(ctx context.Context, tx *sql.Tx, kind string, m Messa
 		status = StatusHeld
 	}
 	now := o.now()
-	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (created_at, kind, to_addr, subject, text_body, html_body, headers, status, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1)`, now, kind, m.To, m.Subject, m.Text, m.HTML, string(hdr), status)
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO outbox (created_at, kind, to_addr, subject, text_body, html_body, headers, status, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1) RETURNING id`, now, kind, m.To, m.Subject, m.Text, m.HTML, string(hdr), status).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("queue %s mail: %w", kind, err)
+	}
+	for _, a := range m.Attachments {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_attachments (outbox_id, filename, content_type, data) VALUES ($1, $2, $3, $4)`,
+			id, a.Name, a.ContentType, a.Data); err != nil {
+			return fmt.Errorf("queue %s mail attachment: %w", kind, err)
+		}
 	}
 	o.Kick()
 	return nil
@@ -157,6 +164,33 @@ func (o *Outbox) claim(ctx context.Context, n int) ([]OutboxMessage, error) {
 			delete(m.Headers, "Reply-To")
 		}
 		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].Attachments, err = o.attachments(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// attachments loads the files attached to a queued message.
+func (o *Outbox) attachments(ctx context.Context, id int64) ([]Attachment, error) {
+	rows, err := o.db.W.QueryContext(ctx, "SELECT filename, content_type, data FROM outbox_attachments WHERE outbox_id = $1 ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %d attachments: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Attachment
+	for rows.Next() {
+		var a Attachment
+		if err := rows.Scan(&a.Name, &a.ContentType, &a.Data); err != nil {
+			return nil, fmt.Errorf("outbox %d attachments: %w", id, err)
+		}
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }

@@ -5,6 +5,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -30,6 +31,15 @@ type Message struct {
 	// MessageID is set by the caller when it must stay the same across
 	// retries (campaign deliveries); otherwise one is generated.
 	MessageID string
+	// Attachments are files sent with the message (e.g. a receipt PDF).
+	Attachments []Attachment
+}
+
+// Attachment is one file attached to a message.
+type Attachment struct {
+	Name        string // file name shown to the recipient
+	ContentType string // e.g. application/pdf
+	Data        []byte
 }
 
 // Transport delivers messages to an SMTP server.
@@ -196,6 +206,11 @@ func BuildMsg(m *Message, from, returnPath, msgDomain string) (*gomail.Msg, erro
 	g.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		g.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	for _, a := range m.Attachments {
+		if err := g.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType))); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", a.Name, err)
+		}
 	}
 	return g, nil
 }

@@ -105,6 +105,37 @@ var routeAccess = map[string]web.Access{
 	"POST /admin/crises/{id}":                        web.Staff,
 	"POST /admin/crises/{id}/delete":                 web.Admin,
 	"POST /admin/crises/{id}/updates":                web.Staff,
+	"GET /donate":                                    web.Public,
+	"POST /donate":                                   web.Public,
+	"GET /donate/thanks/{ref}":                       web.Public,
+	"GET /donate/cancelled/{ref}":                    web.Public,
+	"GET /donate/receipt/{token}":                    web.Public,
+	"GET /donate/monthly/{token}":                    web.Public,
+	"POST /donate/monthly/{token}":                   web.Public,
+	"GET /appeals":                                   web.Public,
+	"GET /appeals/{slug}":                            web.Public,
+	"POST /webhooks/stripe":                          web.Hook,
+	"GET /admin/donations":                           web.Staff,
+	"GET /admin/donations/export.csv":                web.Admin,
+	"GET /admin/donations/pledge":                    web.Staff,
+	"POST /admin/donations/pledge":                   web.Staff,
+	"GET /admin/donations/settings":                  web.Admin,
+	"POST /admin/donations/settings":                 web.Admin,
+	"GET /admin/donations/{id}":                      web.Staff,
+	"GET /admin/donations/{id}/receipt":              web.Staff,
+	"POST /admin/donations/{id}/received":            web.Staff,
+	"POST /admin/donations/{id}/cancel":              web.Staff,
+	"POST /admin/donations/{id}/refund":              web.Admin,
+	"POST /admin/donations/{id}/resend":              web.Staff,
+	"POST /admin/donations/{id}/monthly/cancel":      web.Staff,
+	"GET /admin/donors":                              web.Staff,
+	"GET /admin/donors/{id}":                         web.Staff,
+	"GET /admin/people":                              web.Staff,
+	"GET /admin/appeals":                             web.Staff,
+	"GET /admin/appeals/new":                         web.Staff,
+	"POST /admin/appeals":                            web.Staff,
+	"GET /admin/appeals/{id}":                        web.Staff,
+	"POST /admin/appeals/{id}":                       web.Staff,
 }
 
 // paramValues fills path parameters. Access is decided before a handler
@@ -112,7 +143,7 @@ var routeAccess = map[string]web.Access{
 // must be added here.
 var paramValues = map[string]string{
 	"id": "999999", "slug": "no-such-thing", "token": "not-a-token", "file...": "style.css",
-	"iso3": "SYR", "year": "2026", "name": "x", "sig": "not-a-signature", "kind": "news", "uid": "999999", "action": "approve",
+	"iso3": "SYR", "year": "2026", "name": "x", "sig": "not-a-signature", "kind": "news", "uid": "999999", "action": "approve", "ref": "no-such-ref",
 }
 
 var paramRe = regexp.MustCompile(`\{([^}]+)\}`)

@@ -34,6 +34,7 @@ func newLimiters() *limiters {
 		buckets: map[string]*bucket{},
 		rules: map[string]rule{
 			"contact":      {every: 2 * time.Second, burst: 20},
+			"donate":       {every: 6 * time.Second, burst: 10},
 			"forgot":       {every: time.Minute, burst: 5},
 			"forgot-email": {every: 10 * time.Minute, burst: 3},
 			"login":        {every: time.Second, burst: 20},

@@ -96,6 +96,38 @@ func (s *Server) routes() []Route {
 		{"GET /crises/status.css", Public, s.crisisStatusCSS},
 		{"GET /crises/{slug}", Public, s.crisisPageHandler},
 		{"GET /crises/{slug}/feed.atom", Public, s.crisisFeed},
+		// Donations and appeals (issue 7).
+		{"GET /donate", Public, s.donateForm},
+		{"POST /donate", Public, s.donate},
+		{"GET /donate/thanks/{ref}", Public, s.donateThanks},
+		{"GET /donate/cancelled/{ref}", Public, s.donateCancelled},
+		{"GET /donate/receipt/{token}", Public, s.donateReceipt},     // signed link, no sign-in
+		{"GET /donate/monthly/{token}", Public, s.monthlyCancelForm}, // signed link: confirm page
+		{"POST /donate/monthly/{token}", Public, s.monthlyCancel},
+		{"GET /appeals", Public, s.appealsList},
+		{"GET /appeals/{slug}", Public, s.appealShow},
+		{"POST /webhooks/stripe", Hook, s.stripeWebhook}, // Stripe-Signature checked inside
+		{"GET /admin/donations", Staff, s.adminDonations},
+		{"GET /admin/donations/export.csv", Admin, s.adminDonationsExport},
+		{"GET /admin/donations/pledge", Staff, s.adminPledgeForm},
+		{"POST /admin/donations/pledge", Staff, s.adminPledge},
+		{"GET /admin/donations/settings", Admin, s.adminDonationSettings},
+		{"POST /admin/donations/settings", Admin, s.adminSaveDonationSettings},
+		{"GET /admin/donations/{id}", Staff, s.adminDonation},
+		{"GET /admin/donations/{id}/receipt", Staff, s.adminDonationReceipt},
+		{"POST /admin/donations/{id}/received", Staff, s.adminDonationReceived},
+		{"POST /admin/donations/{id}/cancel", Staff, s.adminDonationCancel},
+		{"POST /admin/donations/{id}/refund", Admin, s.adminDonationRefund},
+		{"POST /admin/donations/{id}/resend", Staff, s.adminDonationResend},
+		{"POST /admin/donations/{id}/monthly/cancel", Staff, s.adminDonationPlanCancel},
+		{"GET /admin/donors", Staff, s.adminDonors},
+		{"GET /admin/donors/{id}", Staff, s.adminDonor},
+		{"GET /admin/people", Staff, s.adminPerson},
+		{"GET /admin/appeals", Staff, s.adminAppeals},
+		{"GET /admin/appeals/new", Staff, s.adminAppealNew},
+		{"POST /admin/appeals", Staff, s.adminAppealSave},
+		{"GET /admin/appeals/{id}", Staff, s.adminAppealEdit},
+		{"POST /admin/appeals/{id}", Staff, s.adminAppealSave},
 
 		// Admin.
 		{"GET /admin", Staff, s.adminDashboard},

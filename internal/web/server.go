@@ -14,6 +14,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/crises"
 	"coalition/internal/db"
+	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/members"
 	"coalition/internal/places"
@@ -39,6 +40,11 @@ type Deps struct {
 	// member profiles, crisis pages and the member area); nil hides those
 	// sections until the publishing and library areas are wired in.
 	Related Related
+	// Donations takes gifts (/donate, appeals, the admin's donations).
+	Donations *donations.Service
+	// Subscribers tells the admin's person view about mailing-list
+	// subscriptions for an address; nil until the mailing lists are wired.
+	Subscribers PersonRecords
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
