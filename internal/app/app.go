@@ -19,8 +19,10 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
+	"coalition/internal/content"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/media"
 	"coalition/internal/places"
 	"coalition/internal/settings"
 	"coalition/internal/web"
@@ -39,6 +41,8 @@ type App struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Content  *content.Service
+	Media    *media.Store
 	Registry *prometheus.Registry
 	Now      func() time.Time
 }
@@ -116,6 +120,8 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	a.Content = content.NewService(d, p, now)
+	a.Media = media.NewStore(d, cfg.DataDir, now)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -134,7 +140,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 
@@ -198,8 +204,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // keeps its state in the database, so a crash loses nothing.
 func (a *App) workers() map[string]func(context.Context) {
 	return map[string]func(context.Context){
-		"outbox": a.Outbox.Run,
-		"purge":  a.purgeLoop,
+		"outbox":  a.Outbox.Run,
+		"purge":   a.purgeLoop,
+		"publish": func(ctx context.Context) { a.Content.Run(ctx, a.Log) },
 	}
 }
 

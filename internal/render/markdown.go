@@ -93,11 +93,22 @@ var md = goldmark.New(
 	goldmark.WithRendererOptions(ghtml.WithUnsafe()),
 )
 
-// headingShift moves every Markdown heading one level down: the page's title
-// is the only h1, so "# Section" in a body becomes an h2.
+// headingShift keeps the page's title the only h1: when a body uses "#"
+// headings, every heading moves one level down ("# Section" becomes an h2);
+// a body that starts at "##" is left as written.
 type headingShift struct{}
 
 func (headingShift) Transform(doc *gast.Document, _ text.Reader, _ parser.Context) {
+	top := 7
+	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) { //nolint:errcheck // the walker returns no error
+		if h, ok := n.(*gast.Heading); ok && entering {
+			top = min(top, h.Level)
+		}
+		return gast.WalkContinue, nil
+	})
+	if top >= 2 {
+		return
+	}
 	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) { //nolint:errcheck // the walker returns no error
 		if h, ok := n.(*gast.Heading); ok && entering {
 			h.Level = min(h.Level+1, 6)

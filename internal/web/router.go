@@ -79,6 +79,53 @@ func (s *Server) routes() []Route {
 		{"GET /admin/outbox", Admin, s.adminOutbox},
 		{"GET /admin/outbox/{id}", Admin, s.adminOutboxMessage},
 		{"GET /admin/audit", Admin, s.adminAudit},
+
+		// Publishing: reading (public_articles*.go, public_feeds.go).
+		{"GET /news", Public, s.news},
+		{"GET /articles/{slug}", Public, s.article}, // also {slug}.pdf
+		{"GET /articles/{slug}/print", Public, s.articlePrint},
+		{"GET /articles/{slug}/email", Public, s.articleEmailForm},
+		{"POST /articles/{slug}/email", Public, s.articleEmail},
+		{"GET /category/{slug}", Public, s.category},
+		{"GET /category/{slug}/feed.atom", Public, s.categoryFeed},
+		{"GET /tag/{slug}", Public, s.tag},
+		{"GET /tag/{slug}/feed.atom", Public, s.tagFeed},
+		{"GET /archive", Public, s.archiveIndex},
+		{"GET /archive/{year}", Public, s.archive},
+		{"GET /feed.atom", Public, s.feed},
+		{"GET /sitemap.xml", Public, s.sitemap},
+		{"GET /media/{id}/{file}", Public, s.mediaFile},
+		{"GET /{slug}", Public, s.page}, // stand-alone pages; every other route wins over this one
+
+		// Publishing: editing (admin_articles.go, admin_categories.go, admin_media.go).
+		{"GET /admin/articles", Staff, s.adminArticles},
+		{"GET /admin/articles/new", Staff, s.adminNewArticle},
+		{"POST /admin/articles", Staff, s.adminSaveArticle},
+		{"GET /admin/articles/{id}", Staff, s.adminEditArticle},
+		{"POST /admin/articles/{id}", Staff, s.adminSaveArticle},
+		{"GET /admin/articles/{id}/preview", Staff, s.adminPreviewArticle},
+		{"POST /admin/articles/{id}/delete", Staff, s.adminDeleteArticle},
+		{"GET /admin/articles/{id}/revisions", Staff, s.adminRevisions},
+		{"GET /admin/articles/{id}/compare", Staff, s.adminCompareRevisions},
+		{"POST /admin/articles/{id}/revisions/{n}/restore", Staff, s.adminRestoreRevision},
+		{"GET /admin/pages", Staff, s.adminArticles},
+		{"GET /admin/pages/new", Staff, s.adminNewArticle},
+		{"POST /admin/pages", Staff, s.adminSaveArticle},
+		{"GET /admin/pages/{id}", Staff, s.adminEditArticle},
+		{"POST /admin/pages/{id}", Staff, s.adminSaveArticle},
+		{"GET /admin/pages/{id}/preview", Staff, s.adminPreviewArticle},
+		{"POST /admin/pages/{id}/delete", Staff, s.adminDeleteArticle},
+		{"GET /admin/pages/{id}/revisions", Staff, s.adminRevisions},
+		{"GET /admin/pages/{id}/compare", Staff, s.adminCompareRevisions},
+		{"POST /admin/pages/{id}/revisions/{n}/restore", Staff, s.adminRestoreRevision},
+		{"POST /admin/preview", Staff, s.adminPreviewFragment},
+		{"GET /admin/categories", Staff, s.adminCategories},
+		{"POST /admin/categories", Staff, s.adminCreateCategory},
+		{"POST /admin/categories/{id}", Staff, s.adminUpdateCategory},
+		{"POST /admin/categories/{id}/delete", Staff, s.adminDeleteCategory},
+		{"GET /admin/media", Staff, s.adminMedia},
+		{"POST /admin/media", Staff, s.adminUploadMedia},
+		{"POST /admin/media/{id}/delete", Staff, s.adminDeleteMedia},
 	}
 }
 

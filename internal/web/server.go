@@ -12,8 +12,10 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
+	"coalition/internal/content"
 	"coalition/internal/db"
 	"coalition/internal/mail"
+	"coalition/internal/media"
 	"coalition/internal/places"
 	"coalition/internal/settings"
 
@@ -30,6 +32,8 @@ type Deps struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Content  *content.Service // articles, pages, categories (publishing)
+	Media    *media.Store     // uploaded images (publishing)
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -46,6 +50,7 @@ type Server struct {
 	limits   *limiters
 	handler  http.Handler
 	routeTab []Route
+	pub      *publishing
 }
 
 // New builds the server: parses templates (a broken template fails here, not
@@ -68,6 +73,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	s.metrics = newHTTPMetrics(d.Registry)
 	s.routeTab = s.routes()
+	s.initPublishing()
 	s.handler = s.chain(s.mux())
 	return s, nil
 }
