@@ -19,7 +19,9 @@ import (
 // pdfCacheDir holds generated PDFs: one file per article, paper size and
 // revision (and the settings printed in the footer), so a new save or a new
 // address in the footer makes a new file and the old one is removed.
-func (s *Server) pdfCacheDir() string { return filepath.Join(s.Config.DataDir, "files", "cache", "pdf") }
+func (s *Server) pdfCacheDir() string {
+	return filepath.Join(s.Config.DataDir, "files", "cache", "pdf")
+}
 
 // articlePDF serves /articles/{slug}.pdf.
 func (s *Server) articlePDF(w http.ResponseWriter, r *http.Request, slug string) {
