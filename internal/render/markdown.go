@@ -515,3 +515,23 @@ func Excerpt(s string, n int) string {
 	}
 	return strings.TrimRight(cut, ",;:.-– ") + "…"
 }
+
+// TOCEntry is a top-level entry of a contents list with the entries under it.
+type TOCEntry struct {
+	Heading
+	Sub []Heading
+}
+
+// TOC nests a document's headings for a contents list: each h2 with the
+// h3s that follow it (an h3 before any h2 stands on its own).
+func TOC(hs []Heading) []TOCEntry {
+	var out []TOCEntry
+	for _, h := range hs {
+		if h.Level > 2 && len(out) > 0 {
+			out[len(out)-1].Sub = append(out[len(out)-1].Sub, h)
+			continue
+		}
+		out = append(out, TOCEntry{Heading: h})
+	}
+	return out
+}

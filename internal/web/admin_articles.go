@@ -126,7 +126,7 @@ type articleEditPage struct {
 	Notice      string
 	Previewing  bool
 	PreviewHTML template.HTML
-	PreviewTOC  []render.Heading
+	PreviewTOC  []render.TOCEntry
 	OldSlugs    []string
 	MaxUploadMB int
 	Shadowed    bool
@@ -405,7 +405,7 @@ func (s *Server) adminSaveArticle(w http.ResponseWriter, r *http.Request) {
 			if err == nil {
 				p.Previewing, p.PreviewHTML = true, doc.HTML
 				if kind == content.KindArticle && s.categoryTOC(ctx, f.CategoryID) && len(doc.Headings) >= 2 {
-					p.PreviewTOC = doc.Headings
+					p.PreviewTOC = render.TOC(doc.Headings)
 				}
 			}
 		}
@@ -515,9 +515,9 @@ func (s *Server) adminPreviewFragment(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(s.t(r, "The text is too long to preview."))) //nolint:errcheck // client gone
 		return
 	}
-	var toc []render.Heading
+	var toc []render.TOCEntry
 	if cid, err := strconv.ParseInt(r.PostFormValue("category"), 10, 64); err == nil && s.categoryTOC(r.Context(), cid) && len(doc.Headings) >= 2 {
-		toc = doc.Headings
+		toc = render.TOC(doc.Headings)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -526,7 +526,7 @@ func (s *Server) adminPreviewFragment(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var previewTmpl = template.Must(template.New("preview").Parse(`{{if .TOC}}<nav class="toc" aria-label="{{.TOCLabel}}"><h2>{{.TOCLabel}}</h2><ol>{{range .TOC}}<li class="toc-{{.Level}}"><a href="#{{.ID}}">{{.Text}}</a></li>{{end}}</ol></nav>{{end}}<div class="prose">{{.HTML}}</div>`))
+var previewTmpl = template.Must(template.New("preview").Parse(`{{if .TOC}}<nav class="toc" aria-label="{{.TOCLabel}}"><h2>{{.TOCLabel}}</h2>{{template "toc" .TOC}}</nav>{{end}}<div class="prose">{{.HTML}}</div>{{define "toc"}}<ol>{{range .}}<li><a href="#{{.ID}}">{{.Text}}</a>{{with .Sub}}<ol>{{range .}}<li><a href="#{{.ID}}">{{.Text}}</a></li>{{end}}</ol>{{end}}</li>{{end}}</ol>{{end}}`))
 
 // adminPreviewArticle shows the stored version as readers would see it,
 // whatever its status (draft preview, for staff only).

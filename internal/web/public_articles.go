@@ -23,7 +23,7 @@ type articlePage struct {
 	A        content.Article
 	Body     template.HTML
 	Summary  template.HTML
-	TOC      []render.Heading
+	TOC      []render.TOCEntry
 	Minutes  int
 	Cover    media.Image
 	HasCover bool
@@ -174,7 +174,7 @@ func (s *Server) articlePageData(w http.ResponseWriter, r *http.Request, a conte
 		}
 		p.Body, p.Minutes = doc.HTML, doc.ReadingMinutes()
 		if a.CategoryTOC && len(doc.Headings) >= 2 {
-			p.TOC = doc.Headings
+			p.TOC = render.TOC(doc.Headings)
 		}
 	}
 	if a.Kind == content.KindArticle && !preview {
