@@ -48,7 +48,7 @@ Coordinator, Global Coalition for Civilian Protection`,
 			title:   "Protection Monitor — November",
 			summary: "This month: displacement in the Central Sahel, a new accountability mechanism, a training week for women mediators, and the dates to watch in December.",
 			author:  "Tomás Ferreira", daysAgo: 12, status: pub, hue: 205,
-			coverAlt: "Blue hills fading into a pale sky",
+			coverAlt:  "Blue hills fading into a pale sky",
 			countries: []string{"MLI", "BFA", "NER", "SDN"}, themes: []string{"Women, Peace and Security", "Accountability", "Early Warning"}, crises: []string{"Central Sahel", "Sudan"},
 			body: `Welcome to the November issue of the Protection Monitor, the coalition's monthly letter to its members and supporters. As always, we start with the situations our members are most worried about, then turn to what the coalition has been doing, and end with the dates to watch.
 
@@ -87,7 +87,7 @@ Thank you for reading. Reply to this letter if you have news from your region th
 			title:   "Statement on the protection of civilians in Côte d'Ivoire, São Tomé and Україна",
 			summary: "Member organisations call on all authorities to uphold their obligations to civilians, from election-related tensions to coastal displacement and the war against Ukraine.",
 			author:  "Amara Diallo", daysAgo: 26, status: pub, hue: 350,
-			coverAlt: "Deep red hills under a pink sky",
+			coverAlt:  "Deep red hills under a pink sky",
 			countries: []string{"CIV", "STP", "UKR"}, themes: []string{"Protection of Civilians", "Responsibility to Protect"}, crises: []string{"War in Ukraine"},
 			body: `The member organisations of the Global Coalition for Civilian Protection adopted the following statement at their regional consultations.
 
@@ -151,7 +151,7 @@ None of this requires new institutions. It requires persistence — which is, in
 			title:   "Emergency appeal: support local responders in the Central Sahel",
 			summary: "Local organisations are the first and often the only responders for displaced families. Help them keep going through the lean season.",
 			author:  "Amara Diallo", daysAgo: 20, status: pub, hue: 45,
-			coverAlt: "Golden hills under a pale yellow sky",
+			coverAlt:  "Golden hills under a pale yellow sky",
 			countries: []string{"MLI", "BFA", "NER"}, crises: []string{"Central Sahel"}, themes: []string{"Protection of Civilians"},
 			body: `In the towns of the Central Sahel, the people who meet displaced families first are not international agencies. They are local associations: women's groups, youth clubs, teachers who open their schools at night.
 
