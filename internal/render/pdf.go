@@ -80,6 +80,7 @@ type pdfWriter struct {
 	// atLineStart drops spaces that would start a line.
 	atLineStart bool
 	images      int
+	cur         string // the font and colour last set, to skip repeats
 	contentW    float64
 	pageH       float64
 }
@@ -173,11 +174,23 @@ func (p *pdfWriter) setFont() {
 	if p.mono > 0 && !p.pre {
 		size *= 0.92
 	}
-	p.f.SetFont(family, style, size)
+	colour := 0
 	switch {
 	case p.link != "":
-		p.f.SetTextColor(11, 79, 113)
+		colour = 1
 	case p.gray:
+		colour = 2
+	}
+	state := fmt.Sprintf("%s|%s|%.2f|%d|%d", family, style, size, colour, p.f.PageNo())
+	if state == p.cur {
+		return
+	}
+	p.cur = state
+	p.f.SetFont(family, style, size)
+	switch colour {
+	case 1:
+		p.f.SetTextColor(11, 79, 113)
+	case 2:
 		p.f.SetTextColor(85, 90, 98)
 	default:
 		p.f.SetTextColor(27, 31, 36)
