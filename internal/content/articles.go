@@ -97,6 +97,13 @@ func (s *Service) validate(ctx context.Context, tx *sql.Tx, in *Input, reserved 
 	case utf8.RuneCountInString(in.CoverAlt) > 300:
 		return errs.Invalid("cover_alt", "Use at most 300 characters to describe the cover image.")
 	}
+	// Addresses are cloaked in texts; a title, byline or image description
+	// appears in attributes and feeds where that is not possible.
+	for field, v := range map[string]string{"title": in.Title, "author": in.AuthorName, "cover_alt": in.CoverAlt} {
+		if render.ContainsEmail(v) {
+			return errs.Invalid(field, "E-mail addresses belong in the text or summary, where they are protected from harvesters; remove the address here.")
+		}
+	}
 	if in.Slug == "" {
 		in.Slug = slug.Make(in.Title, 80)
 		if in.Slug == "" {

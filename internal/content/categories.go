@@ -10,6 +10,7 @@ import (
 
 	"coalition/internal/db"
 	"coalition/internal/errs"
+	"coalition/internal/render"
 	"coalition/internal/slug"
 )
 
@@ -80,6 +81,9 @@ func (c *Category) validate() error {
 	c.Description = strings.TrimSpace(c.Description)
 	if c.Name == "" || utf8.RuneCountInString(c.Name) > 80 {
 		return errs.Invalid("name", "Enter a name of 1 to 80 characters.")
+	}
+	if render.ContainsEmail(c.Name + " " + c.Description) {
+		return errs.Invalid("description", "Leave e-mail addresses out of category names and descriptions.")
 	}
 	if utf8.RuneCountInString(c.Description) > 500 {
 		return errs.Invalid("description", "Use at most 500 characters for the description.")

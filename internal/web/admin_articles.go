@@ -480,7 +480,10 @@ func (s *Server) adminSaveArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := string(kind) + ".update"
-	if stored.ID == 0 {
+	switch {
+	case a.Status == content.StatusPublished && stored.Status != content.StatusPublished:
+		action = string(kind) + ".publish"
+	case stored.ID == 0:
 		action = string(kind) + ".create"
 	}
 	detail := a.Title + " (" + string(a.Status) + ")"

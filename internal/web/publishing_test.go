@@ -607,6 +607,7 @@ func TestNoServerErrorsOnOddInput(t *testing.T) {
 		{"title": {"x"}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}, "slug": {"Not A Slug!"}},
 		{"title": {"x"}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}, "cover_id": {"424242"}, "cover_alt": {"x"}},
 		{"title": {strings.Repeat("T", 400)}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}},
+		{"title": {"Write to someone@example.org"}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}},
 		{"title": {"x\x00y"}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}},
 		{"title": {"x"}, "category": {strconv.FormatInt(cat.ID, 10)}, "status": {"draft"}, "visibility": {"everyone"}},
 	}
