@@ -98,8 +98,10 @@ func (s *Service) Kick() {
 func (s *Service) Run(ctx context.Context, log *slog.Logger) {
 	lastPurge := time.Time{}
 	for {
+		failed := false
 		if ids, err := s.PublishDue(ctx); err != nil && ctx.Err() == nil {
 			log.Error("publish scheduled articles", "err", err)
+			failed = true
 		} else if len(ids) > 0 {
 			log.Info("published scheduled articles", "ids", fmt.Sprint(ids))
 		}
@@ -112,8 +114,11 @@ func (s *Service) Run(ctx context.Context, log *slog.Logger) {
 		wait := 30 * time.Second
 		if next, err := s.nextDue(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("scheduler", "err", err)
-		} else if !next.IsZero() {
-			wait = min(wait, max(time.Until(time.Now().Add(next.Sub(s.now()))), 200*time.Millisecond))
+		} else if !next.IsZero() && !failed {
+			// Sleep until the next one is due by the service's clock.
+			wait = min(wait, max(next.Sub(s.now()), 200*time.Millisecond))
+		} else if failed {
+			wait = 10 * time.Second // a failing hook is retried, not spun on
 		}
 		t := time.NewTimer(wait)
 		select {

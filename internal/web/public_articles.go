@@ -49,6 +49,10 @@ type articlePage struct {
 // suffix is appended to a redirect ("/print", ".pdf").
 func (s *Server) loadArticle(w http.ResponseWriter, r *http.Request, kind content.Kind, slug, suffix string) (content.Article, bool) {
 	ctx := r.Context()
+	if lower := strings.ToLower(slug); lower != slug && len(slug) <= 120 {
+		http.Redirect(w, r, content.Article{Kind: kind, Slug: lower}.Path()+suffix, http.StatusMovedPermanently)
+		return content.Article{}, false
+	}
 	a, err := s.Content.BySlug(ctx, kind, slug)
 	if errors.Is(err, errs.ErrNotFound) {
 		cur, merr := s.Content.Moved(ctx, kind, slug)

@@ -157,6 +157,9 @@ func TestArticleLifecycle(t *testing.T) {
 			}
 		}
 		path = "/articles/civilians-cote-divoire"
+		if r := reader.Get("/articles/Civilians-Cote-Divoire"); r.Status != http.StatusMovedPermanently || r.Header.Get("Location") != path {
+			t.Errorf("capitalised address: %d → %q", r.Status, r.Header.Get("Location"))
+		}
 
 		// Revisions: three saves, compare, restore the first.
 		rv := ed.Get(edit + "/revisions")
