@@ -182,11 +182,11 @@ func (s *Server) articlePageData(w http.ResponseWriter, r *http.Request, a conte
 		}
 	}
 	if a.Kind == content.KindArticle && !preview {
-		rel, err := s.Content.Related(ctx, a, memberReader(u), 3)
+		rel, err := s.relatedCards(ctx, a, memberReader(u))
 		if err != nil {
 			return nil, err
 		}
-		p.Related = s.cards(ctx, rel)
+		p.Related = rel
 	}
 	return p, nil
 }

@@ -26,8 +26,48 @@ type publishing struct {
 	docs     map[docKey]render.Document
 	reserved map[string]bool
 
+	related map[relatedKey]relatedEntry
+
 	countryOnce sync.Once
 	countries   map[string]string // normalised name or code → ISO3
+}
+
+type relatedKey struct {
+	id      int64
+	members bool
+}
+
+type relatedEntry struct {
+	cards   []articleCard
+	expires time.Time
+}
+
+// relatedTTL is how long a list of related articles is reused: it changes
+// only when other articles are published, and a minute late is fine.
+const relatedTTL = time.Minute
+
+// relatedCards returns the related articles of a, from a short-lived cache.
+func (s *Server) relatedCards(ctx context.Context, a content.Article, members bool) ([]articleCard, error) {
+	k := relatedKey{a.ID, members}
+	now := time.Now()
+	s.pub.mu.Lock()
+	e, ok := s.pub.related[k]
+	s.pub.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.cards, nil
+	}
+	rel, err := s.Content.Related(ctx, a, members, 3)
+	if err != nil {
+		return nil, err
+	}
+	cards := s.cards(ctx, rel)
+	s.pub.mu.Lock()
+	if len(s.pub.related) > 1000 {
+		clear(s.pub.related)
+	}
+	s.pub.related[k] = relatedEntry{cards: cards, expires: now.Add(relatedTTL)}
+	s.pub.mu.Unlock()
+	return cards, nil
 }
 
 type docKey struct {
@@ -38,7 +78,7 @@ type docKey struct {
 // initPublishing sets up the publishing handlers' shared state and limits
 // (called by New once the route table exists).
 func (s *Server) initPublishing() {
-	p := &publishing{docs: map[docKey]render.Document{}, reserved: map[string]bool{}}
+	p := &publishing{docs: map[docKey]render.Document{}, reserved: map[string]bool{}, related: map[relatedKey]relatedEntry{}}
 	for _, rt := range s.routeTab {
 		seg, _, _ := strings.Cut(strings.TrimPrefix(rt.Path(), "/"), "/")
 		if seg != "" && !strings.HasPrefix(seg, "{") {
