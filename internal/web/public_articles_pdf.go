@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,17 +46,17 @@ func (s *Server) articlePDF(w http.ResponseWriter, r *http.Request, slug string)
 		return
 	}
 	l := s.locale(r)
-	url := s.absURL(a.Path())
+	link := s.absURL(a.Path())
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", render.PDFVersion, a.ID, a.Revision, paper, site.OrgName,
-		site.PostalAddress, url, l.Lang, a.PublishAt)
+		site.PostalAddress, link, l.Lang, a.PublishAt)
 	key := hex.EncodeToString(h.Sum(nil))[:20]
 	dir := s.pdfCacheDir()
 	prefix := strconv.FormatInt(a.ID, 10) + "-" + paper + "-"
 	path := filepath.Join(dir, prefix+key+".pdf")
 
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="`+a.Slug+`.pdf"`)
+	w.Header().Set("Content-Disposition", pdfDisposition(a.Slug))
 	if a.Live() && !a.MembersOnly() {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 	} else {
@@ -72,7 +73,7 @@ func (s *Server) articlePDF(w http.ResponseWriter, r *http.Request, slug string)
 		return
 	}
 	var buf bytes.Buffer
-	if err := s.writeArticlePDF(r, &buf, a, paper, url, site.OrgName, site.AddressLines()); err != nil {
+	if err := s.writeArticlePDF(r, &buf, a, paper, link, site.OrgName, site.AddressLines()); err != nil {
 		w.Header().Del("Content-Disposition")
 		s.fail(w, r, err)
 		return
@@ -81,6 +82,21 @@ func (s *Server) articlePDF(w http.ResponseWriter, r *http.Request, slug string)
 		s.Log.Warn("pdf cache", "err", err) // serve it anyway
 	}
 	http.ServeContent(w, r, "", a.UpdatedAt, bytes.NewReader(buf.Bytes()))
+}
+
+// pdfDisposition names the file for browsers that save it: an ASCII name,
+// and the real one (slugs may be Cyrillic, say) in RFC 5987 form.
+func pdfDisposition(slug string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 128 && r != '"' && r != '\\' {
+			return r
+		}
+		return -1
+	}, slug)
+	if strings.Trim(ascii, "-") == "" {
+		ascii = "article"
+	}
+	return `inline; filename="` + ascii + `.pdf"; filename*=UTF-8''` + url.PathEscape(slug+".pdf")
 }
 
 // writeArticlePDF renders an article as a PDF.

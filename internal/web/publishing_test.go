@@ -374,6 +374,9 @@ func TestPDFPrintAndImages(t *testing.T) {
 		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/pdf" {
 			t.Fatalf("pdf: %d %s", r.Status, r.Header.Get("Content-Type"))
 		}
+		if cd := r.Header.Get("Content-Disposition"); cd != `inline; filename="statement-on-three-places.pdf"; filename*=UTF-8''statement-on-three-places.pdf` {
+			t.Errorf("Content-Disposition %q", cd)
+		}
 		txt := pdfText(t, []byte(r.Body))
 		for _, want := range []string{"Statement on three places", "Civilians in Côte d'Ivoire, São Tomé and Україна deserve protection.",
 			"• first point", "A quoted line.", "Test Coalition", site.URL + path} {
