@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -51,14 +52,45 @@ func main() {
 	seconds := flag.Int("seconds", 5, "seconds of load per throughput test")
 	clients := flag.Int("clients", 8, "concurrent clients in the throughput tests")
 	chromium := flag.String("chromium-path", "/usr/bin/chromium", "Chromium binary")
+	write := flag.String("write", "", "also write the section into this results `file` (bench/RESULTS.md)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the article-page load to `file`")
 	flag.Parse()
-	if err := run(*pdfRuns, *chromeRuns, *seconds, *clients, *chromium); err != nil {
+	cpuProfile = *profile
+	var out bytes.Buffer
+	err := run(io.MultiWriter(os.Stdout, &out), *pdfRuns, *chromeRuns, *seconds, *clients, *chromium)
+	if err == nil && *write != "" {
+		err = writeSection(*write, out.String())
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(pdfRuns, chromeRuns, seconds, clients int, chromium string) error {
+var cpuProfile string
+
+// writeSection replaces the publishing section of the results file (between
+// its markers), or appends it.
+func writeSection(path, body string) error {
+	const start, end = "<!-- publishing:start -->", "<!-- publishing:end -->"
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	old := string(b)
+	section := start + "\n" + body + end + "\n"
+	if i, j := strings.Index(old, start), strings.Index(old, end); i >= 0 && j > i {
+		old = old[:i] + section + strings.TrimPrefix(old[j+len(end):], "\n")
+	} else {
+		if old != "" && !strings.HasSuffix(old, "\n\n") {
+			old = strings.TrimRight(old, "\n") + "\n\n"
+		}
+		old += section
+	}
+	return os.WriteFile(path, []byte(old), 0o644)
+}
+
+func run(w io.Writer, pdfRuns, chromeRuns, seconds, clients int, chromium string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "coalition-bench-")
@@ -194,36 +226,48 @@ func run(pdfRuns, chromeRuns, seconds, clients int, chromium string) error {
 	fsSrv := &http.Server{Handler: http.FileServer(http.Dir(static)), ReadHeaderTimeout: 5 * time.Second}
 	go fsSrv.Serve(fsLn) //nolint:errcheck // closed below
 	defer fsSrv.Close()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	appRPS := load(base+art.Path(), clients, time.Duration(seconds)*time.Second)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	fsRPS := load("http://"+fsLn.Addr().String()+"/article.html", clients, time.Duration(seconds)*time.Second)
 
 	cancel()
 	<-served
 
 	host, _ := os.Hostname() //nolint:errcheck // cosmetic
-	fmt.Printf("### Run of %s on %s (%d CPU, %s, Go %s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), cpuModel(), runtime.Version())
-	fmt.Printf("Article: %d words, 3 images in the body plus a cover (JPEG, 960 px wide), headings, lists, quotes, a table; A4.\n\n", words)
-	fmt.Println("| measure | p50 | p95 | notes |")
-	fmt.Println("|---|---|---|---|")
+	fmt.Fprintf(w, "### Run of %s on %s (%d CPU, %s, Go %s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Fprintf(w, "Article: %d words, 3 images in the body plus a cover (JPEG, 960 px wide), headings, lists, quotes, a table; A4.\n\n", words)
+	fmt.Fprintln(w, "| measure | p50 | p95 | notes |")
+	fmt.Fprintln(w, "|---|---|---|---|")
 	p50, p95 := pct(pdfTimes, 50), pct(pdfTimes, 95)
-	fmt.Printf("| PDF generation, fpdf (in process) | %s | %s | %d runs, %d KB, fonts embedded (subset) |\n", ms(p50), ms(p95), len(pdfTimes), pdfSize/1024)
+	fmt.Fprintf(w, "| PDF generation, fpdf (in process) | %s | %s | %d runs, %d KB, fonts embedded (subset) |\n", ms(p50), ms(p95), len(pdfTimes), pdfSize/1024)
 	if len(chromeTimes) > 0 {
 		c50, c95 := pct(chromeTimes, 50), pct(chromeTimes, 95)
-		fmt.Printf("| Chromium --print-to-pdf of /print | %s | %s | %d runs, each starts the browser |\n", ms(c50), ms(c95), len(chromeTimes))
-		fmt.Printf("| ratio Chromium / fpdf (p50) | %.0f× | | |\n", float64(c50)/float64(p50))
+		fmt.Fprintf(w, "| Chromium --print-to-pdf of /print | %s | %s | %d runs, each starts the browser |\n", ms(c50), ms(c95), len(chromeTimes))
+		fmt.Fprintf(w, "| ratio Chromium / fpdf (p50) | %.0f× | | |\n", float64(c50)/float64(p50))
 	}
 	if len(warmTimes) > 0 {
 		w50, w95 := pct(warmTimes, 50), pct(warmTimes, 95)
-		fmt.Printf("| warm Chromium, navigate + Page.printToPDF | %s | %s | %d runs, browser already running |\n", ms(w50), ms(w95), len(warmTimes))
-		fmt.Printf("| ratio warm Chromium / fpdf (p50) | %.1f× | | |\n", float64(w50)/float64(p50))
+		fmt.Fprintf(w, "| warm Chromium, navigate + Page.printToPDF | %s | %s | %d runs, browser already running |\n", ms(w50), ms(w95), len(warmTimes))
+		fmt.Fprintf(w, "| ratio warm Chromium / fpdf (p50) | %.1f× | | |\n", float64(w50)/float64(p50))
 	}
-	fmt.Printf("| GET .pdf first request (generate + cache) | %s | | |\n", ms(cold))
-	fmt.Printf("| GET .pdf from the cache | %s | | |\n\n", ms(warm))
-	fmt.Println("| throughput | requests/s | notes |")
-	fmt.Println("|---|---|---|")
-	fmt.Printf("| article page (%d KB HTML) | %.0f | %d clients, %d s, keep-alive, no gzip |\n", len(page)/1024, appRPS, clients, seconds)
-	fmt.Printf("| http.FileServer, same bytes | %.0f | same load |\n", fsRPS)
-	fmt.Printf("| ratio app / static | %.2f | |\n", appRPS/fsRPS)
+	fmt.Fprintf(w, "| GET .pdf first request (generate + cache) | %s | | |\n", ms(cold))
+	fmt.Fprintf(w, "| GET .pdf from the cache | %s | | |\n\n", ms(warm))
+	fmt.Fprintln(w, "| throughput | requests/s | notes |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintf(w, "| article page (%d KB HTML) | %.0f | %d clients, %d s, keep-alive, no gzip |\n", len(page)/1024, appRPS, clients, seconds)
+	fmt.Fprintf(w, "| http.FileServer, same bytes | %.0f | same load |\n", fsRPS)
+	fmt.Fprintf(w, "| ratio app / static | %.2f | |\n", appRPS/fsRPS)
 	return nil
 }
 
