@@ -280,7 +280,7 @@ func clip(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "")
 }
 
-// ErrConflict explains that someone else saved first.
+// conflictError explains that someone else saved first.
 func conflictError(rev int, who string) error {
 	msg := fmt.Sprintf("Someone else saved this while you were editing (now at revision %d", rev)
 	if who != "" {

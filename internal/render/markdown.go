@@ -98,6 +98,7 @@ var md = goldmark.New(
 // a body that starts at "##" is left as written.
 type headingShift struct{}
 
+// Transform implements parser.ASTTransformer.
 func (headingShift) Transform(doc *gast.Document, _ text.Reader, _ parser.Context) {
 	top := 7
 	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) { //nolint:errcheck // the walker returns no error

@@ -183,6 +183,7 @@ var errRollback = errRollbackT{}
 
 type errRollbackT struct{}
 
+// Error implements error.
 func (errRollbackT) Error() string { return "rollback" }
 
 // shareKey is the recipient's identity in the daily-cap table: a keyed
