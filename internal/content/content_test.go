@@ -318,3 +318,40 @@ func TestShareCapAcrossCalls(t *testing.T) {
 		}
 	})
 }
+
+func TestIndexEntry(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, p := newService(t, d, nil)
+		cat := mustCategory(t, s, "News")
+		ukr, err := p.Get(ctx, places.KindCountry, "ukr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed []int64
+		s.OnChange(func(_ context.Context, id int64) { changed = append(changed, id) })
+		a, err := s.Create(ctx, content.Input{Kind: content.KindArticle, CategoryID: cat.ID, Title: "Index me", Summary: "Short.",
+			Body: "## Heading\n\nSome **bold** words about Україна. Write to desk@example.org.", Status: content.StatusPublished,
+			Visibility: content.Members, TagIDs: []int64{ukr.ID}, Editor: ed}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.IndexEntry(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Text != "Heading\nSome bold words about Україна. Write to desk at example.org." || e.URL != "/articles/index-me" ||
+			!e.Live || e.Visibility != content.Members || len(e.TagIDs) != 1 || e.TagIDs[0] != ukr.ID || e.PublishedAt.IsZero() {
+			t.Fatalf("index entry %+v", e)
+		}
+		if len(changed) != 1 || changed[0] != a.ID {
+			t.Fatalf("OnChange calls: %v", changed)
+		}
+		if err := s.Delete(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.IndexEntry(ctx, a.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("deleted article's index entry: %v", err)
+		}
+	})
+}
