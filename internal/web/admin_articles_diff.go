@@ -79,12 +79,13 @@ func lcsDiff(x, y []string, offset int) []DiffLine {
 			out = append(out, DiffLine{Op: "same", Text: x[i], Old: offset + i + 1, New: offset + j + 1})
 			i++
 			j++
-		case j < m && (i == n || t[i][j+1] >= t[i+1][j]):
-			out = append(out, DiffLine{Op: "add", Text: y[j], New: offset + j + 1})
-			j++
-		default:
+		case i < n && (j == m || t[i+1][j] >= t[i][j+1]):
+			// Removed lines come before the lines that replace them.
 			out = append(out, DiffLine{Op: "del", Text: x[i], Old: offset + i + 1})
 			i++
+		default:
+			out = append(out, DiffLine{Op: "add", Text: y[j], New: offset + j + 1})
+			j++
 		}
 	}
 	return out
