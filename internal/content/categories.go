@@ -49,10 +49,12 @@ func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 	defer rows.Close()
 	var out []Category
 	for rows.Next() {
-		var c Category
-		if c, err = scanCategory(rows, &c.Articles); err != nil {
+		var n int
+		c, err := scanCategory(rows, &n)
+		if err != nil {
 			return nil, fmt.Errorf("list categories: %w", err)
 		}
+		c.Articles = n
 		out = append(out, c)
 	}
 	return out, rows.Err()

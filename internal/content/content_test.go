@@ -136,6 +136,9 @@ func TestArticlesRevisionsAndSlugs(t *testing.T) {
 		if _, total, _ := s.List(ctx, content.Filter{Kind: content.KindArticle, Query: "IVOIRE"}); total != 1 {
 			t.Fatalf("title search found %d", total)
 		}
+		if cats, err := s.Categories(ctx); err != nil || len(cats) != 1 || cats[0].Articles != 1 {
+			t.Fatalf("categories with counts: %+v %v", cats, err)
+		}
 		// Category with articles cannot be deleted.
 		if err := s.DeleteCategory(ctx, news.ID); err == nil {
 			t.Fatal("deleted a category holding an article")

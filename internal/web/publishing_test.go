@@ -541,7 +541,7 @@ func TestFeedsAndSitemap(t *testing.T) {
 		}
 		sm := reader.Get("/sitemap.xml")
 		if sm.Status != http.StatusOK || !strings.Contains(sm.Body, "<loc>"+site.URL+"/articles/feed-item-one</loc>") || strings.Contains(sm.Body, "unpublished") ||
-			!strings.Contains(sm.Body, "/tag/responsibility-to-protect</loc>") {
+			!strings.Contains(sm.Body, "/tag/responsibility-to-protect</loc>") || !strings.Contains(sm.Body, "/category/statements</loc>") {
 			t.Fatalf("sitemap: %d %s", sm.Status, sm.Body)
 		}
 	})
