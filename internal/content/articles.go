@@ -734,3 +734,24 @@ func (s *Service) ExpandTag(ctx context.Context, t places.Tag) ([]int64, error) 
 	}
 	return out, rows.Err()
 }
+
+// ImageUsers returns the titles of the articles and pages that show image
+// id, as their cover or in their text (so that it is not deleted from under
+// them).
+func (s *Service) ImageUsers(ctx context.Context, id int64) ([]string, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT title FROM articles WHERE cover_id = $1 OR body LIKE $2 ORDER BY title LIMIT 20`,
+		id, "%/media/"+strconv.FormatInt(id, 10)+"/%")
+	if err != nil {
+		return nil, fmt.Errorf("users of image %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -97,6 +97,15 @@ func (s *Server) adminDeleteMedia(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	users, err := s.Content.ImageUsers(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(users) > 0 {
+		s.renderMedia(w, r, http.StatusConflict, s.t(r, "This image is still shown in: %s. Remove it from there first.", "“"+strings.Join(users, "”, “")+"”"))
+		return
+	}
 	if err := s.Media.Delete(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return

@@ -398,6 +398,13 @@ func TestPDFPrintAndImages(t *testing.T) {
 			t.Error("letter paper not used")
 		}
 
+		// An image in use cannot be deleted; the message says where it is.
+		imgID := regexp.MustCompile(`/media/(\d+)/`).FindStringSubmatch(img[1])[1]
+		ed.Get("/admin/media")
+		if r := ed.Post("/admin/media/"+imgID+"/delete", url.Values{}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "Statement on three places") {
+			t.Errorf("deleting an image in use: %d %s", r.Status, errorText(r.Body))
+		}
+
 		pr := reader.Get(path + "/print")
 		if pr.Status != http.StatusOK || !strings.Contains(pr.Body, `data-autoprint="1"`) || strings.Contains(pr.Body, `class="main-nav"`) ||
 			!strings.Contains(pr.Body, "A quoted line.") || !strings.Contains(pr.Body, `<meta name="robots" content="noindex">`) {
