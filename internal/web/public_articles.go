@@ -111,6 +111,34 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showArticle(w http.ResponseWriter, r *http.Request, a content.Article, preview bool) {
+	if !s.cacheablePage(r, a, preview) {
+		s.renderArticle(w, r, a, preview)
+		return
+	}
+	// Visitors who are not signed in all get the same page: it is kept
+	// for a short while, per revision (a new save shows at once).
+	k := pageKey{id: a.ID, rev: a.Revision, lang: s.locale(r).Lang}
+	if e, ok := s.cachedPage(k); ok {
+		h := w.Header()
+		h.Set("Content-Type", e.contentType)
+		h.Set("Cache-Control", e.cacheControl)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(e.body) //nolint:errcheck // the client has gone
+		return
+	}
+	rec := &captureWriter{header: http.Header{}}
+	s.renderArticle(rec, r, a, preview)
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes()) //nolint:errcheck // the client has gone
+	if rec.status == http.StatusOK {
+		s.storePage(k, pageEntry{body: rec.body.Bytes(), contentType: rec.header.Get("Content-Type"), cacheControl: rec.header.Get("Cache-Control")})
+	}
+}
+
+func (s *Server) renderArticle(w http.ResponseWriter, r *http.Request, a content.Article, preview bool) {
 	p, err := s.articlePageData(w, r, a, preview)
 	if err != nil {
 		s.fail(w, r, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"html/template"
 	"net/http"
@@ -27,6 +28,7 @@ type publishing struct {
 	reserved map[string]bool
 
 	related map[relatedKey]relatedEntry
+	pages   map[pageKey]pageEntry
 
 	countryOnce sync.Once
 	countries   map[string]string // normalised name or code → ISO3
@@ -70,6 +72,78 @@ func (s *Server) relatedCards(ctx context.Context, a content.Article, members bo
 	return cards, nil
 }
 
+type pageKey struct {
+	id   int64
+	rev  int
+	lang string
+}
+
+type pageEntry struct {
+	body         []byte
+	contentType  string
+	cacheControl string
+	expires      time.Time
+}
+
+// pageTTL bounds how stale a kept page can be in what does not change its
+// revision (related articles, the organisation's settings).
+const pageTTL = 30 * time.Second
+
+// cacheablePage reports whether the page may be served from, and kept in,
+// the page cache: live, not a preview, for a visitor who is not signed in
+// and has no message waiting.
+func (s *Server) cacheablePage(r *http.Request, a content.Article, preview bool) bool {
+	if preview || !a.Live() || userFrom(r.Context()) != nil || r.Method != http.MethodGet {
+		return false
+	}
+	if c, err := r.Cookie(flashCookie); err == nil && c.Value != "" {
+		return false
+	}
+	return true
+}
+
+func (s *Server) cachedPage(k pageKey) (pageEntry, bool) {
+	s.pub.mu.Lock()
+	defer s.pub.mu.Unlock()
+	e, ok := s.pub.pages[k]
+	if !ok || time.Now().After(e.expires) {
+		return pageEntry{}, false
+	}
+	return e, true
+}
+
+func (s *Server) storePage(k pageKey, e pageEntry) {
+	e.expires = time.Now().Add(pageTTL)
+	s.pub.mu.Lock()
+	defer s.pub.mu.Unlock()
+	if len(s.pub.pages) > 500 {
+		clear(s.pub.pages)
+	}
+	s.pub.pages[k] = e
+}
+
+// captureWriter keeps a response in memory (to store a rendered page).
+type captureWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+
 type docKey struct {
 	id  int64
 	rev int
@@ -78,7 +152,7 @@ type docKey struct {
 // initPublishing sets up the publishing handlers' shared state and limits
 // (called by New once the route table exists).
 func (s *Server) initPublishing() {
-	p := &publishing{docs: map[docKey]render.Document{}, reserved: map[string]bool{}, related: map[relatedKey]relatedEntry{}}
+	p := &publishing{docs: map[docKey]render.Document{}, reserved: map[string]bool{}, related: map[relatedKey]relatedEntry{}, pages: map[pageKey]pageEntry{}}
 	for _, rt := range s.routeTab {
 		seg, _, _ := strings.Cut(strings.TrimPrefix(rt.Path(), "/"), "/")
 		if seg != "" && !strings.HasPrefix(seg, "{") {

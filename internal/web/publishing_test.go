@@ -123,6 +123,15 @@ func TestArticleLifecycle(t *testing.T) {
 				t.Errorf("article page lacks %s", want)
 			}
 		}
+		// Pages kept for visitors never hand one visitor's cookies to another.
+		v1, v2 := site.NewClient(t), site.NewClient(t)
+		first, second := v1.Get(path), v2.Get(path)
+		if first.Body != second.Body || second.Status != http.StatusOK {
+			t.Error("visitors get different pages")
+		}
+		if c := v1.Cookie("coalition_csrf"); c != "" && strings.Contains(strings.Join(second.Header.Values("Set-Cookie"), ";"), c) {
+			t.Error("a kept page carried another visitor's cookie")
+		}
 		// Cloaking: the address is shown but not sent.
 		if m := regexp.MustCompile(`press@gccp`).FindString(r.Body); m != "" {
 			t.Error("plain e-mail address in the page")
