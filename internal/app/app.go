@@ -20,10 +20,12 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/crises"
+	"coalition/internal/content"
 	"coalition/internal/db"
 	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/members"
+	"coalition/internal/media"
 	"coalition/internal/places"
 	"coalition/internal/settings"
 	"coalition/internal/web"
@@ -47,8 +49,10 @@ type App struct {
 	// Donations takes gifts; its newsletter sign-up is wired with
 	// Donations.SetNewsletter once the mailing lists exist.
 	Donations *donations.Service
-	Registry  *prometheus.Registry
-	Now       func() time.Time
+	Content  *content.Service
+	Media    *media.Store
+	Registry *prometheus.Registry
+	Now      func() time.Time
 }
 
 // NewLogger returns the slog logger the configuration asks for.
@@ -134,6 +138,8 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {
 		return nil, err
 	}
+	a.Content = content.NewService(d, p, now)
+	a.Media = media.NewStore(d, cfg.DataDir, now)
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -172,7 +178,7 @@ func (a *App) Close() error { return a.DB.Close() }
 func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
-		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
 	})
 }
 
@@ -241,6 +247,7 @@ func (a *App) workers() map[string]func(context.Context) {
 		// Alerts of crisis updates that did not go out at once.
 		"crisis-alerts": a.Crises.Run,
 		"donations":     a.Donations.Run,
+		"publish": func(ctx context.Context) { a.Content.Run(ctx, a.Log) },
 	}
 }
 

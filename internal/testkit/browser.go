@@ -50,7 +50,7 @@ func Browser(t testing.TB) context.Context {
 		cancelAlloc()
 		t.Fatalf("start chromium: %v", err)
 	}
-	tctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	tctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()

@@ -16,7 +16,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz: %d %q", r.Status, r.Body)
 	}
 	c.Get("/")
-	c.Get("/no-such-page")
+	c.Get("/no/such/page")
 	r := c.Get("/metrics")
 	if r.Status != http.StatusOK {
 		t.Fatalf("metrics from loopback: %d", r.Status)

@@ -175,43 +175,6 @@ func summaryText(md string, max int) string {
 	return t
 }
 
-// Atom (RFC 4287) documents.
-type atomFeed struct {
-	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title    string      `xml:"title"`
-	ID       string      `xml:"id"`
-	Updated  string      `xml:"updated"`
-	Links    []atomLink  `xml:"link"`
-	Author   atomPerson  `xml:"author"`
-	Subtitle string      `xml:"subtitle,omitempty"`
-	Entries  []atomEntry `xml:"entry"`
-}
-
-type atomLink struct {
-	Rel  string `xml:"rel,attr,omitempty"`
-	Type string `xml:"type,attr,omitempty"`
-	Href string `xml:"href,attr"`
-}
-
-type atomPerson struct {
-	Name string `xml:"name"`
-	URI  string `xml:"uri,omitempty"`
-}
-
-type atomText struct {
-	Type string `xml:"type,attr"`
-	Body string `xml:",chardata"`
-}
-
-type atomEntry struct {
-	Title     string   `xml:"title"`
-	ID        string   `xml:"id"`
-	Updated   string   `xml:"updated"`
-	Published string   `xml:"published"`
-	Link      atomLink `xml:"link"`
-	Content   atomText `xml:"content"`
-}
-
 // crisisFeed is /crises/{slug}/feed.atom: the published timeline updates.
 func (s *Server) crisisFeed(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Crises.BySlug(r.Context(), r.PathValue("slug"))
@@ -226,12 +189,12 @@ func (s *Server) crisisFeed(w http.ResponseWriter, r *http.Request) {
 	base := s.Config.BaseURL
 	page := base + c.URL()
 	f := atomFeed{
-		Title:    s.t(r, "%s: updates", c.Title) + " · " + s.orgName(r.Context()),
-		ID:       page,
-		Updated:  c.UpdatedAt.UTC().Format(time.RFC3339),
-		Links:    []atomLink{{Rel: "self", Type: "application/atom+xml", Href: page + "/feed.atom"}, {Rel: "alternate", Type: "text/html", Href: page}},
-		Author:   atomPerson{Name: s.orgName(r.Context()), URI: base + "/"},
-		Subtitle: summaryText(c.Summary, 300),
+		Title:   s.t(r, "%s: updates", c.Title) + " · " + s.orgName(r.Context()),
+		ID:      page,
+		Updated: c.UpdatedAt.UTC().Format(time.RFC3339),
+		Links:   []atomLink{{Rel: "self", Type: "application/atom+xml", Href: page + "/feed.atom"}, {Rel: "alternate", Type: "text/html", Href: page}},
+		Author:  atomPerson{Name: s.orgName(r.Context()), URI: base + "/"},
+		Sub:     summaryText(c.Summary, 300),
 	}
 	for _, u := range c.Updates {
 		if !u.Published() {
@@ -243,7 +206,7 @@ func (s *Server) crisisFeed(w http.ResponseWriter, r *http.Request) {
 			ID:        page + "#" + u.Anchor(),
 			Updated:   u.UpdatedAt.UTC().Format(time.RFC3339),
 			Published: u.PublishedAt.UTC().Format(time.RFC3339),
-			Link:      atomLink{Rel: "alternate", Type: "text/html", Href: page + "#" + u.Anchor()},
+			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: page + "#" + u.Anchor()}},
 			Content:   atomText{Type: "html", Body: content},
 		})
 		if u.UpdatedAt.After(c.UpdatedAt) {

@@ -13,10 +13,12 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/crises"
+	"coalition/internal/content"
 	"coalition/internal/db"
 	"coalition/internal/donations"
 	"coalition/internal/mail"
 	"coalition/internal/members"
+	"coalition/internal/media"
 	"coalition/internal/places"
 	"coalition/internal/settings"
 	"coalition/internal/worldmap"
@@ -45,6 +47,8 @@ type Deps struct {
 	// Subscribers tells the admin's person view about mailing-list
 	// subscriptions for an address; nil until the mailing lists are wired.
 	Subscribers PersonRecords
+	Content  *content.Service // articles, pages, categories (publishing)
+	Media    *media.Store     // uploaded images (publishing)
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -65,6 +69,7 @@ type Server struct {
 	worldMap *worldmap.Map
 	// mapCountries maps the world map's ISO numeric codes to countries.
 	mapCountries map[string]places.Country
+	pub      *publishing
 }
 
 // New builds the server: parses templates (a broken template fails here, not
@@ -91,6 +96,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	s.metrics = newHTTPMetrics(d.Registry)
 	s.routeTab = s.routes()
+	s.initPublishing()
 	s.handler = s.chain(s.mux())
 	return s, nil
 }

@@ -21,3 +21,158 @@
     });
   });
 })();
+
+// Publishing: the article editor's Markdown toolbar, live preview and image
+// upload, and a Print button on print pages. Without this script the editor
+// still works: "Preview without saving" and "Upload and add to the text" are
+// ordinary form buttons.
+(function () {
+  "use strict";
+  function csrf(form) {
+    var f = form && form.querySelector('input[name="csrf_token"]');
+    return f ? f.value : "";
+  }
+  function insertAround(ta, before, after, placeholder) {
+    var s = ta.selectionStart, e = ta.selectionEnd, v = ta.value;
+    var sel = v.slice(s, e) || placeholder;
+    ta.value = v.slice(0, s) + before + sel + after + v.slice(e);
+    ta.focus();
+    ta.selectionStart = s + before.length;
+    ta.selectionEnd = s + before.length + sel.length;
+    ta.dispatchEvent(new Event("input"));
+  }
+  function prefixLines(ta, prefix) {
+    var v = ta.value, s = v.lastIndexOf("\n", ta.selectionStart - 1) + 1, e = ta.selectionEnd;
+    var block = v.slice(s, e) || "";
+    var n = 0;
+    var out = block.split("\n").map(function (l) {
+      n++;
+      return (typeof prefix === "function" ? prefix(n) : prefix) + l;
+    }).join("\n");
+    ta.value = v.slice(0, s) + out + v.slice(e);
+    ta.focus();
+    ta.selectionStart = s;
+    ta.selectionEnd = s + out.length;
+    ta.dispatchEvent(new Event("input"));
+  }
+  function insertAtCursor(ta, text) {
+    var s = ta.selectionStart, v = ta.value;
+    var pre = s > 0 && v[s - 1] !== "\n" ? "\n\n" : "";
+    ta.value = v.slice(0, s) + pre + text + "\n" + v.slice(ta.selectionEnd);
+    ta.focus();
+    ta.selectionStart = ta.selectionEnd = s + pre.length + text.length + 1;
+    ta.dispatchEvent(new Event("input"));
+  }
+
+  document.querySelectorAll(".md-toolbar[data-for]").forEach(function (bar) {
+    var ta = document.getElementById(bar.dataset.for);
+    if (!ta) { return; }
+    var form = ta.form;
+    var status = document.createElement("span");
+    status.className = "md-status";
+    status.setAttribute("role", "status");
+    var tools = [
+      ["B", "Bold", function () { insertAround(ta, "**", "**", "bold text"); }],
+      ["I", "Italic", function () { insertAround(ta, "_", "_", "italic text"); }],
+      ["H", "Heading", function () { prefixLines(ta, "## "); }],
+      ["Link", "Link", function () {
+        var url = window.prompt("Link address (https://…)", "https://");
+        if (url) { insertAround(ta, "[", "](" + url + ")", "link text"); }
+      }],
+      ["“ ”", "Quote", function () { prefixLines(ta, "> "); }],
+      ["• List", "Bulleted list", function () { prefixLines(ta, "- "); }],
+      ["1. List", "Numbered list", function () { prefixLines(ta, function (n) { return n + ". "; }); }],
+      ["Image", "Upload an image", function () { picker.click(); }]
+    ];
+    var picker = document.createElement("input");
+    picker.type = "file";
+    picker.accept = "image/jpeg,image/png,image/gif,image/webp";
+    picker.hidden = true;
+    picker.addEventListener("change", function () {
+      if (!picker.files.length) { return; }
+      upload(picker.files[0], window.prompt("Describe the image for people who cannot see it", "") || "");
+      picker.value = "";
+    });
+    function upload(file, alt) {
+      var fd = new FormData();
+      fd.append("csrf_token", csrf(form));
+      fd.append("file", file);
+      fd.append("alt", alt);
+      status.textContent = "Uploading " + file.name + "…";
+      fetch(ta.dataset.upload || "/admin/media", { method: "POST", body: fd, credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf(form) } })
+        .then(function (r) { return r.json(); })
+        .then(function (j) {
+          if (j.error) { status.textContent = j.error; return; }
+          insertAtCursor(ta, j.markdown);
+          status.textContent = "Image added.";
+        })
+        .catch(function () { status.textContent = "The upload failed. Please try again."; });
+    }
+    tools.forEach(function (t) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "button small";
+      b.textContent = t[0];
+      b.setAttribute("aria-label", t[1]);
+      b.title = t[1];
+      b.addEventListener("click", t[2]);
+      bar.appendChild(b);
+    });
+    bar.appendChild(picker);
+    bar.appendChild(status);
+    // The form's own image field uploads straight away too.
+    var field = form && form.querySelector("#image_file");
+    if (field) {
+      field.addEventListener("change", function () {
+        if (!field.files.length) { return; }
+        var altField = form.querySelector("#image_alt");
+        upload(field.files[0], altField ? altField.value : "");
+        field.value = "";
+      });
+    }
+
+    // Live preview.
+    var target = document.getElementById(ta.dataset.preview || "");
+    var section = document.getElementById("preview-section");
+    if (!target) { return; }
+    var timer = 0, seq = 0;
+    function refresh() {
+      var fd = new FormData();
+      fd.append("csrf_token", csrf(form));
+      fd.append("body", ta.value);
+      var cat = form.querySelector("#category");
+      if (cat) { fd.append("category", cat.value); }
+      var mine = ++seq;
+      fetch("/admin/preview", { method: "POST", body: fd, credentials: "same-origin", headers: { "X-CSRF-Token": csrf(form) } })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          if (mine !== seq) { return; }
+          target.innerHTML = html;
+          if (section) { section.hidden = false; }
+        })
+        .catch(function () {});
+    }
+    ta.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 400);
+    });
+    if (ta.value) { refresh(); }
+  });
+
+  // Print pages: a Print button (the dialog also opens by itself).
+  var actions = document.querySelector(".print-actions");
+  if (actions) {
+    var pb = document.createElement("button");
+    pb.type = "button";
+    pb.className = "button small";
+    pb.textContent = "Print";
+    pb.addEventListener("click", function () { window.print(); });
+    actions.appendChild(document.createTextNode(" "));
+    actions.appendChild(pb);
+  }
+  // Image library: select the Markdown snippet on focus, for copying.
+  document.querySelectorAll(".md-snippet").forEach(function (i) {
+    i.addEventListener("focus", function () { i.select(); });
+  });
+})();
