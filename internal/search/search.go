@@ -72,13 +72,13 @@ type Query struct {
 
 // Hit is one result.
 type Hit struct {
-	Type, URL, Title, Summary  string
-	ID                         int64
-	Date                       time.Time
-	Language, Source, Kind     string
-	Access                     string
-	Snippet                    template.HTML // escaped text with <mark> around matches
-	Score                      float64
+	Type, URL, Title, Summary string
+	ID                        int64
+	Date                      time.Time
+	Language, Source, Kind    string
+	Access                    string
+	Snippet                   template.HTML // escaped text with <mark> around matches
+	Score                     float64
 }
 
 // Facets are counts of the matching items by facet value.
