@@ -20,8 +20,10 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/db"
+	"coalition/internal/library"
 	"coalition/internal/mail"
 	"coalition/internal/places"
+	"coalition/internal/search"
 	"coalition/internal/settings"
 	"coalition/internal/web"
 
@@ -39,6 +41,8 @@ type App struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Search   search.Index
+	Library  *library.Service
 	Registry *prometheus.Registry
 	Now      func() time.Time
 }
@@ -116,6 +120,12 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	a.Search = search.New(d)
+	lib, err := library.New(d, p, a.Search, filepath.Join(cfg.DataDir, "files"), int64(cfg.MaxUploadMB)<<20, log, now)
+	if err != nil {
+		return nil, err
+	}
+	a.Library = lib
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -135,6 +145,7 @@ func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
 		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Search: a.Search, Library: a.Library,
 	})
 }
 
@@ -198,8 +209,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // keeps its state in the database, so a crash loses nothing.
 func (a *App) workers() map[string]func(context.Context) {
 	return map[string]func(context.Context){
-		"outbox": a.Outbox.Run,
-		"purge":  a.purgeLoop,
+		"outbox":  a.Outbox.Run,
+		"purge":   a.purgeLoop,
+		"extract": a.Library.Run,
 	}
 }
 

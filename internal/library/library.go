@@ -687,3 +687,42 @@ func (s *Service) TypeBySlug(ctx context.Context, slugv string) (Type, error) {
 	}
 	return t, err
 }
+
+// GetMany returns the documents with the given ids (with tags), keyed by id;
+// missing ids are left out.
+func (s *Service) GetMany(ctx context.Context, ids []int64) (map[int64]Document, error) {
+	out := map[int64]Document{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i] = "$" + strconv.Itoa(i+1)
+		args[i] = id
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT "+docCols+" FROM documents WHERE id IN ("+strings.Join(ph, ",")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDoc(rows)
+		if err != nil {
+			return nil, fmt.Errorf("documents: %w", err)
+		}
+		out[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
+	}
+	tags, err := s.places.ItemTags(ctx, ItemType, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, d := range out {
+		d.Tags = tags[id]
+		out[id] = d
+	}
+	return out, nil
+}

@@ -13,8 +13,10 @@ import (
 	"coalition/internal/audit"
 	"coalition/internal/config"
 	"coalition/internal/db"
+	"coalition/internal/library"
 	"coalition/internal/mail"
 	"coalition/internal/places"
+	"coalition/internal/search"
 	"coalition/internal/settings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +32,8 @@ type Deps struct {
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
 	Places   *places.Service
+	Search   search.Index
+	Library  *library.Service
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
