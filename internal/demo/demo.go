@@ -26,7 +26,7 @@ const (
 const marker = "demo.version"
 
 // version is bumped when the demo gains content; Load adds what is missing.
-const version = "1"
+const version = "2"
 
 // Load fills an empty site with the demo content once. It reports whether it
 // loaded anything.
@@ -51,6 +51,9 @@ func Load(ctx context.Context, a *app.App) (bool, error) {
 		if _, err := a.Accounts.Create(ctx, u); err != nil {
 			return false, fmt.Errorf("user %s: %w", u.Email, err)
 		}
+	}
+	if err := loadDocuments(ctx, a); err != nil {
+		return false, fmt.Errorf("documents: %w", err)
 	}
 	if err := a.Settings.SetValue(ctx, marker, version); err != nil {
 		return false, err
