@@ -196,4 +196,3 @@ func (s *Server) apiDocumentByID(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s.apiDoc(d, ""))
 }
-

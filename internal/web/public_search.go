@@ -139,6 +139,10 @@ func (s *Server) listingFeed(w http.ResponseWriter, r *http.Request, path string
 	_, _ = w.Write(out)                //nolint:errcheck // client gone
 }
 
-func (s *Server) documentsFeed(w http.ResponseWriter, r *http.Request) { s.listingFeed(w, r, "/documents", true) }
+func (s *Server) documentsFeed(w http.ResponseWriter, r *http.Request) {
+	s.listingFeed(w, r, "/documents", true)
+}
 
-func (s *Server) searchFeed(w http.ResponseWriter, r *http.Request) { s.listingFeed(w, r, "/search", false) }
+func (s *Server) searchFeed(w http.ResponseWriter, r *http.Request) {
+	s.listingFeed(w, r, "/search", false)
+}
