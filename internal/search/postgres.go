@@ -10,11 +10,11 @@ import (
 	"coalition/internal/db"
 )
 
-// pgIndex keeps items in search_items with a weighted tsvector built by the
+// pgBackend keeps items in search_items with a weighted tsvector built by the
 // 'english' configuration (Snowball stemming) from accent-folded text: the
 // server needs no unaccent extension, and query words are folded the same way
 // in Go. Snippets are cut in Go from the stored body.
-type pgIndex struct{ db *db.DB }
+type pgBackend struct{ db *db.DB }
 
 // maxTSVText caps the text one tsvector is built from: PostgreSQL refuses
 // tsvectors over 1 MB. Text past the cap is kept for snippets but not indexed.
@@ -68,8 +68,7 @@ func compilePG(p *Parsed, next int) (string, []any) {
 	return s, args
 }
 
-func (x *pgIndex) Put(ctx context.Context, tx *sql.Tx, it Item) error {
-	it = prepare(it)
+func (x *pgBackend) put(ctx context.Context, tx *sql.Tx, it Item) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO search_items (item_type, item_id, title, summary, body, url, published_at, year, language, source, kind, access, tsv)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
@@ -80,100 +79,58 @@ func (x *pgIndex) Put(ctx context.Context, tx *sql.Tx, it Item) error {
 		RETURNING id`, it.Type, it.ID, it.Title, it.Summary, it.Body, it.URL, it.Date, yearOf(it.Date), it.Language, it.Source, it.Kind, it.Access,
 		pgFold(it.Title, 4096), pgFold(it.Summary, 64<<10), pgFold(it.Body, maxTSVText)).Scan(&id)
 	if err != nil {
-		return fmt.Errorf("index %s %d: %w", it.Type, it.ID, err)
+		return 0, fmt.Errorf("index %s %d: %w", it.Type, it.ID, err)
 	}
-	return putTags(ctx, tx, id, it.TagIDs)
+	return id, nil
 }
 
-func (x *pgIndex) Delete(ctx context.Context, tx *sql.Tx, itemType string, id int64) error {
+func (x *pgBackend) del(ctx context.Context, tx *sql.Tx, itemType string, id int64) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM search_items WHERE item_type = $1 AND item_id = $2", itemType, id); err != nil {
 		return fmt.Errorf("unindex %s %d: %w", itemType, id, err)
 	}
 	return nil
 }
 
-func (x *pgIndex) Reexpand(ctx context.Context) error { return reexpand(ctx, x.db) }
-
-func (x *pgIndex) Search(ctx context.Context, q Query) (Result, error) {
-	q.normalise()
-	var res Result
-	var p *Parsed
-	from := "FROM search_items i"
-	cond := ""
-	var args []any
-	if strings.TrimSpace(q.Text) != "" {
-		p = Parse(q.Text)
-		res.Parsed, res.Notes = p, p.Notes
-		if p.Empty() {
-			if len(res.Notes) == 0 {
-				res.Notes = append(res.Notes, "There was nothing to search for in that: try a few words.")
-			}
-			return res, nil
-		}
-		expr, qargs := compilePG(p, 1)
-		from = "FROM search_items i CROSS JOIN (SELECT " + expr + " AS q) qq"
-		cond = "i.tsv @@ qq.q AND "
-		args = qargs
-	}
-	w, wargs := q.where(len(args) + 1)
-	args = append(args, wargs...)
-	base := from + " WHERE " + cond + w
-	if !q.NoFacets {
-		f, total, err := facetsFrom(ctx, x.db.R, base, args, true)
-		if err != nil {
-			return res, err
-		}
-		res.Facets, res.Total = f, total
-		if total == 0 {
-			return res, nil
-		}
-	}
-	order := " ORDER BY i.published_at DESC, i.id DESC"
-	score := "0.0::float8"
-	if p != nil {
-		score = "ts_rank(i.tsv, qq.q)::float8"
-		if q.Sort != SortNewest {
-			order = " ORDER BY ts_rank(i.tsv, qq.q) DESC, i.published_at DESC, i.id DESC"
-		}
-	}
-	bodyCol := "''"
-	if p != nil {
-		bodyCol = "substr(i.body, 1, 200000)"
-	}
-	n := len(args)
-	rows, err := x.db.R.QueryContext(ctx, "SELECT "+hitCols+", "+score+", "+bodyCol+" "+base+order+
-		" LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2), append(args, q.Limit, q.Offset)...)
+func (x *pgBackend) match(ctx context.Context, p *Parsed) ([]scored, error) {
+	expr, args := compilePG(p, 1)
+	rows, err := x.db.R.QueryContext(ctx, "SELECT i.id, ts_rank(i.tsv, qq.q)::float8 FROM search_items i CROSS JOIN (SELECT "+expr+" AS q) qq WHERE i.tsv @@ qq.q", args...)
 	if err != nil {
-		return res, fmt.Errorf("search: %w", err)
+		return nil, fmt.Errorf("search: %w", err)
 	}
 	defer rows.Close()
+	var out []scored
 	for rows.Next() {
-		var body string
-		var score float64
-		_, h, err := scanHit(rows, &score, &body)
-		if err != nil {
-			return res, fmt.Errorf("search: %w", err)
+		var s scored
+		if err := rows.Scan(&s.id, &s.score); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
 		}
-		h.Score = score
-		switch {
-		case p == nil:
-			h.Snippet = highlight(clip(h.Summary, 300))
-		default:
-			s := makeSnippet(body, p, 32)
-			if !strings.Contains(s, markOpen) {
-				if ss := makeSnippet(h.Summary, p, 32); strings.Contains(ss, markOpen) || s == "" {
-					s = ss
-				}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// snippets cuts snippets in Go from the stored text: PostgreSQL's
+// ts_headline would not agree with our accent folding.
+func (x *pgBackend) snippets(ctx context.Context, p *Parsed, ids []int64) (map[int64]string, error) {
+	rows, err := x.db.R.QueryContext(ctx, "SELECT id, substr(body, 1, 200000), summary FROM search_items WHERE id IN ("+idList(ids)+")")
+	if err != nil {
+		return nil, fmt.Errorf("snippets: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var body, summary string
+		if err := rows.Scan(&id, &body, &summary); err != nil {
+			return nil, fmt.Errorf("snippets: %w", err)
+		}
+		s := makeSnippet(body, p, 32)
+		if !strings.Contains(s, markOpen) {
+			if ss := makeSnippet(summary, p, 32); strings.Contains(ss, markOpen) || s == "" {
+				s = ss
 			}
-			h.Snippet = highlight(s)
 		}
-		res.Hits = append(res.Hits, h)
+		out[id] = s
 	}
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("search: %w", err)
-	}
-	if q.NoFacets {
-		res.Total = q.Offset + len(res.Hits)
-	}
-	return res, nil
+	return out, rows.Err()
 }

@@ -120,10 +120,11 @@ type Index interface {
 
 // New returns the index for the database's dialect.
 func New(d *db.DB) Index {
+	var be backend = &sqliteBackend{db: d}
 	if d.Dialect == db.Postgres {
-		return &pgIndex{db: d}
+		be = &pgBackend{db: d}
 	}
-	return &sqliteIndex{db: d}
+	return &engine{db: d, be: be}
 }
 
 // Snippet markers: control characters removed from all indexed text, so
@@ -174,46 +175,6 @@ func (q *Query) normalise() {
 	}
 }
 
-// where builds the filter conditions shared by both backends, numbering
-// placeholders from next. The table alias of search_items is i.
-func (q *Query) where(next int) (string, []any) {
-	var conds []string
-	var args []any
-	ph := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", next+len(args)-1)
-	}
-	if !q.Members {
-		conds = append(conds, "i.access = 'public'")
-	}
-	if len(q.Types) > 0 {
-		p := make([]string, len(q.Types))
-		for i, t := range q.Types {
-			p[i] = ph(t)
-		}
-		conds = append(conds, "i.item_type IN ("+strings.Join(p, ",")+")")
-	}
-	for _, id := range q.Tags {
-		conds = append(conds, "EXISTS (SELECT 1 FROM search_tags st WHERE st.search_id = i.id AND st.tag_id = "+ph(id)+")")
-	}
-	if q.Kind != "" {
-		conds = append(conds, "i.kind = "+ph(q.Kind))
-	}
-	if q.Year != 0 {
-		conds = append(conds, "i.year = "+ph(q.Year))
-	}
-	if q.Language != "" {
-		conds = append(conds, "i.language = "+ph(q.Language))
-	}
-	if q.Source != "" {
-		conds = append(conds, "i.source = "+ph(q.Source))
-	}
-	if len(conds) == 0 {
-		return "TRUE", nil
-	}
-	return strings.Join(conds, " AND "), args
-}
-
 // expandSQL inserts the derived tags (sub-region and region of each country
 // tag, the groupings containing it, the region of a sub-region) for the
 // items chosen by the condition on st.
@@ -258,62 +219,16 @@ func reexpand(ctx context.Context, d *db.DB) error {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(expandSQL, "TRUE")); err != nil {
 			return fmt.Errorf("reexpand: %w", err)
 		}
-		return nil
+		return bump(ctx, tx)
 	})
 }
 
-// facetsFrom runs the facet queries over the matching set. base is
-// "FROM … WHERE …" with the alias i for search_items.
-func facetsFrom(ctx context.Context, r *sql.DB, base string, args []any, withTags bool) (Facets, int, error) {
-	f := Facets{Tags: map[int64]int{}, Types: map[string]int{}, Kinds: map[string]int{}, Years: map[int]int{},
-		Languages: map[string]int{}, Sources: map[string]int{}}
-	rows, err := r.QueryContext(ctx, "SELECT i.item_type, i.kind, i.year, i.language, i.source, COUNT(*) "+base+
-		" GROUP BY i.item_type, i.kind, i.year, i.language, i.source", args...)
-	if err != nil {
-		return f, 0, fmt.Errorf("facets: %w", err)
+// bump marks the index changed (inside the writing transaction).
+func bump(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE search_generation SET n = n + 1 WHERE id = 1"); err != nil {
+		return fmt.Errorf("bump search generation: %w", err)
 	}
-	total := 0
-	for rows.Next() {
-		var typ, kind, lang, src string
-		var year, n int
-		if err := rows.Scan(&typ, &kind, &year, &lang, &src, &n); err != nil {
-			rows.Close()
-			return f, 0, fmt.Errorf("facets: %w", err)
-		}
-		total += n
-		f.Types[typ] += n
-		if kind != "" {
-			f.Kinds[kind] += n
-		}
-		f.Years[year] += n
-		if lang != "" {
-			f.Languages[lang] += n
-		}
-		if src != "" {
-			f.Sources[src] += n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return f, 0, fmt.Errorf("facets: %w", err)
-	}
-	if !withTags || total == 0 {
-		return f, total, nil
-	}
-	rows, err = r.QueryContext(ctx, "SELECT st.tag_id, COUNT(*) FROM search_tags st WHERE st.search_id IN (SELECT i.id "+base+") GROUP BY st.tag_id", args...)
-	if err != nil {
-		return f, 0, fmt.Errorf("tag facets: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return f, 0, fmt.Errorf("tag facets: %w", err)
-		}
-		f.Tags[id] = n
-	}
-	return f, total, rows.Err()
+	return nil
 }
 
 // hitCols are the columns scanned into a Hit (alias i).
@@ -330,3 +245,18 @@ func scanHit(row interface{ Scan(...any) error }, extra ...any) (int64, Hit, err
 }
 
 func yearOf(t time.Time) int { return t.UTC().Year() }
+
+// BareQuery returns the plain full-text query a backend would run for text
+// (no filters, facets or snippets): the baseline the benchmarks compare
+// Search against. ok is false when text has nothing to search for.
+func BareQuery(d *db.DB, text string) (query string, args []any, ok bool) {
+	p := Parse(text)
+	if p.Empty() {
+		return "", nil, false
+	}
+	if d.Dialect == db.Postgres {
+		expr, args := compilePG(p, 1)
+		return "SELECT i.id FROM search_items i CROSS JOIN (SELECT " + expr + " AS q) qq WHERE i.tsv @@ qq.q ORDER BY ts_rank(i.tsv, qq.q) DESC LIMIT 20", args, true
+	}
+	return "SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rank LIMIT 20", []any{compileFTS5(p)}, true
+}

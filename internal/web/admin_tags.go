@@ -159,6 +159,11 @@ func (s *Server) adminDeleteTag(w http.ResponseWriter, r *http.Request) {
 		s.tagFormError(w, r, string(t.Kind), err)
 		return
 	}
+	// The index's tags went with the tag (cascade); refresh the facets.
+	if err := s.Search.Reexpand(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.audit(r, audit.Entry{Action: "tag.delete", Target: "tag:" + strconv.FormatInt(id, 10), Detail: t.Name})
 	s.flash(w, r, s.t(r, "“%s” was deleted; documents tagged with it keep their other tags.", t.Name))
 	http.Redirect(w, r, "/admin/tags#"+string(t.Kind), http.StatusSeeOther)
