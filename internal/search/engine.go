@@ -315,3 +315,26 @@ func idList(ids []int64) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// snippetRows cuts a snippet from each (id, body, summary) row: from the
+// body where it matches, else from the summary.
+func snippetRows(rows *sql.Rows, p *Parsed) (map[int64]string, error) {
+	defer rows.Close()
+	m := newMatcher(p)
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var body, summary string
+		if err := rows.Scan(&id, &body, &summary); err != nil {
+			return nil, fmt.Errorf("snippets: %w", err)
+		}
+		s := makeSnippet(body, m, 32)
+		if !strings.Contains(s, markOpen) {
+			if ss := makeSnippet(summary, m, 32); strings.Contains(ss, markOpen) || s == "" {
+				s = ss
+			}
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}

@@ -117,20 +117,5 @@ func (x *pgBackend) snippets(ctx context.Context, p *Parsed, ids []int64) (map[i
 		return nil, fmt.Errorf("snippets: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var body, summary string
-		if err := rows.Scan(&id, &body, &summary); err != nil {
-			return nil, fmt.Errorf("snippets: %w", err)
-		}
-		s := makeSnippet(body, p, 32)
-		if !strings.Contains(s, markOpen) {
-			if ss := makeSnippet(summary, p, 32); strings.Contains(ss, markOpen) || s == "" {
-				s = ss
-			}
-		}
-		out[id] = s
-	}
-	return out, rows.Err()
+	return snippetRows(rows, p)
 }

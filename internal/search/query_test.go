@@ -133,15 +133,22 @@ func FuzzParse(f *testing.F) {
 		if strings.Count(pg, "$") != len(args) {
 			t.Fatalf("%q: placeholders and arguments differ: %s %v", in, pg, args)
 		}
-		_ = makeSnippet("Côte d’Ivoire protection of civilians "+in, p, 10)
+		_ = makeSnippet("Côte d’Ivoire protection of civilians "+in, newMatcher(p), 10)
 	})
 }
 
 func TestSnippet(t *testing.T) {
 	p := Parse(`protect cote`)
-	s := makeSnippet("Long ago. The protection of civilians in Côte d’Ivoire <b>matters</b>.", p, 32)
+	s := makeSnippet("Long ago. The protection of civilians in Côte d’Ivoire <b>matters</b>.", newMatcher(p), 32)
 	if !strings.Contains(s, markOpen+"protection"+markClose) || !strings.Contains(s, markOpen+"Côte"+markClose) {
 		t.Fatalf("snippet %q", s)
+	}
+	ph := makeSnippet("We went to town. The responsibility to protect, and the Responsibility  to   Protect again.", newMatcher(Parse(`"responsibility to protect" migra*`)), 32)
+	if strings.Count(ph, markOpen) != 6 || strings.Contains(ph, markOpen+"to"+markClose+" town") {
+		t.Fatalf("phrase highlight %q", ph)
+	}
+	if pre := makeSnippet("Migrants and migration.", newMatcher(Parse(`migra*`)), 32); strings.Count(pre, markOpen) != 2 {
+		t.Fatalf("prefix highlight %q", pre)
 	}
 	h := string(highlight(s))
 	if !strings.Contains(h, "&lt;b&gt;") || !strings.Contains(h, "<mark>Côte</mark>") {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"coalition/internal/db"
 )
@@ -98,57 +97,13 @@ func (x *sqliteBackend) match(ctx context.Context, p *Parsed) ([]scored, error) 
 	return out, rows.Err()
 }
 
-// snippets asks FTS5 for a body snippet (or the summary's, when the body
-// has no match) of each item, spread over two read connections: cutting
-// snippets means re-reading the texts and is the costliest step.
+// snippets cuts snippets in Go from the texts FTS5 stores (the same code
+// as for PostgreSQL: FTS5's own snippet() re-tokenises every text and costs
+// several times more).
 func (x *sqliteBackend) snippets(ctx context.Context, p *Parsed, ids []int64) (map[int64]string, error) {
-	match := compileFTS5(p)
-	out := make(map[int64]string, len(ids))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var firstErr error
-	chunks := [][]int64{ids}
-	if len(ids) > 4 {
-		chunks = [][]int64{ids[:len(ids)/2], ids[len(ids)/2:]}
-	}
-	for _, chunk := range chunks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, err := x.snippetChunk(ctx, match, chunk)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			for k, v := range got {
-				out[k] = v
-			}
-		}()
-	}
-	wg.Wait()
-	return out, firstErr
-}
-
-func (x *sqliteBackend) snippetChunk(ctx context.Context, match string, ids []int64) (map[int64]string, error) {
-	rows, err := x.db.R.QueryContext(ctx, `SELECT rowid, snippet(search_fts, 2, $2, $3, '…', 32), snippet(search_fts, 1, $2, $3, '…', 32)
-		FROM search_fts WHERE search_fts MATCH $1 AND rowid IN (`+idList(ids)+`)`, match, markOpen, markClose)
+	rows, err := x.db.R.QueryContext(ctx, "SELECT rowid, substr(body, 1, 200000), summary FROM search_fts WHERE rowid IN ("+idList(ids)+")")
 	if err != nil {
 		return nil, fmt.Errorf("snippets: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var body, summary string
-		if err := rows.Scan(&id, &body, &summary); err != nil {
-			return nil, fmt.Errorf("snippets: %w", err)
-		}
-		if strings.Contains(body, markOpen) || summary == "" {
-			out[id] = body
-		} else {
-			out[id] = summary
-		}
-	}
-	return out, rows.Err()
+	return snippetRows(rows, p)
 }
