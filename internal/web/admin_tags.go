@@ -97,7 +97,8 @@ func (s *Server) adminCreateTag(w http.ResponseWriter, r *http.Request) {
 			s.tagFormError(w, r, kind, err)
 			return
 		}
-		s.audit(r, audit.Entry{Action: "doctype.create", Target: "doctype:" + t.Slug})
+		s.forgetTags()
+	s.audit(r, audit.Entry{Action: "doctype.create", Target: "doctype:" + t.Slug})
 		s.flash(w, r, s.t(r, "Added “%s”.", t.Name))
 		http.Redirect(w, r, "/admin/tags#types", http.StatusSeeOther)
 		return
@@ -115,6 +116,7 @@ func (s *Server) adminCreateTag(w http.ResponseWriter, r *http.Request) {
 		s.tagFormError(w, r, kind, err)
 		return
 	}
+	s.forgetTags()
 	s.audit(r, audit.Entry{Action: "tag.create", Target: "tag:" + strconv.FormatInt(t.ID, 10), Detail: string(k) + " " + t.Name})
 	s.flash(w, r, s.t(r, "Added “%s”.", t.Name))
 	if k == places.KindGrouping {
@@ -139,6 +141,7 @@ func (s *Server) adminRenameTag(w http.ResponseWriter, r *http.Request) {
 		s.tagFormError(w, r, string(t.Kind), err)
 		return
 	}
+	s.forgetTags()
 	s.audit(r, audit.Entry{Action: "tag.rename", Target: "tag:" + strconv.FormatInt(id, 10), Detail: r.PostFormValue("name")})
 	s.flash(w, r, s.t(r, "Renamed."))
 	http.Redirect(w, r, "/admin/tags#"+string(t.Kind), http.StatusSeeOther)
@@ -164,6 +167,7 @@ func (s *Server) adminDeleteTag(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.forgetTags()
 	s.audit(r, audit.Entry{Action: "tag.delete", Target: "tag:" + strconv.FormatInt(id, 10), Detail: t.Name})
 	s.flash(w, r, s.t(r, "“%s” was deleted; documents tagged with it keep their other tags.", t.Name))
 	http.Redirect(w, r, "/admin/tags#"+string(t.Kind), http.StatusSeeOther)
@@ -276,6 +280,7 @@ func (s *Server) adminRenameType(w http.ResponseWriter, r *http.Request) {
 		s.tagFormError(w, r, "type", err)
 		return
 	}
+	s.forgetTags()
 	s.audit(r, audit.Entry{Action: "doctype.rename", Target: "doctype:" + strconv.FormatInt(id, 10), Detail: r.PostFormValue("name")})
 	s.flash(w, r, s.t(r, "Renamed."))
 	http.Redirect(w, r, "/admin/tags#types", http.StatusSeeOther)
@@ -291,6 +296,7 @@ func (s *Server) adminDeleteType(w http.ResponseWriter, r *http.Request) {
 		s.tagFormError(w, r, "type", err)
 		return
 	}
+	s.forgetTags()
 	s.audit(r, audit.Entry{Action: "doctype.delete", Target: "doctype:" + strconv.FormatInt(id, 10)})
 	s.flash(w, r, s.t(r, "Type deleted."))
 	http.Redirect(w, r, "/admin/tags#types", http.StatusSeeOther)

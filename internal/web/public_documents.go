@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"coalition/internal/library"
 	"coalition/internal/places"
@@ -83,7 +85,39 @@ type tagCatalog struct {
 	types  []library.Type
 }
 
+// tagCache keeps the catalog for a few seconds: every listing needs it,
+// and it changes only when editors change tags (which clears it here; other
+// instances catch up within the TTL).
+type tagCache struct {
+	mu sync.Mutex
+	c  *tagCatalog
+	at time.Time
+}
+
+const tagCacheTTL = 10 * time.Second
+
+// forgetTags drops the cached catalog after an editor changes tags or types.
+func (s *Server) forgetTags() {
+	s.tags.mu.Lock()
+	s.tags.c = nil
+	s.tags.mu.Unlock()
+}
+
 func (s *Server) loadTags(ctx context.Context) (*tagCatalog, error) {
+	s.tags.mu.Lock()
+	defer s.tags.mu.Unlock()
+	if s.tags.c != nil && time.Since(s.tags.at) < tagCacheTTL {
+		return s.tags.c, nil
+	}
+	c, err := s.readTags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.tags.c, s.tags.at = c, time.Now()
+	return c, nil
+}
+
+func (s *Server) readTags(ctx context.Context) (*tagCatalog, error) {
 	c := &tagCatalog{byID: map[int64]places.Tag{}, byKind: map[places.Kind][]places.Tag{}}
 	for _, k := range []places.Kind{places.KindRegion, places.KindSubregion, places.KindCountry, places.KindGrouping, places.KindTheme, places.KindCrisis} {
 		ts, err := s.Places.List(ctx, k)

@@ -50,6 +50,7 @@ type Server struct {
 	limits   *limiters
 	handler  http.Handler
 	routeTab []Route
+	tags     tagCache // library: tags and document types, for filters and facets
 }
 
 // New builds the server: parses templates (a broken template fails here, not
