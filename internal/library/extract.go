@@ -128,6 +128,9 @@ func (e *Extractor) pdf(ctx context.Context, path string) (string, error) {
 		return "", fmt.Errorf("pdftotext: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return "", failed("Reading the PDF took longer than %s and was stopped.", e.Timeout)
+		}
 		return "", failed("pdftotext could not be started: %v", err)
 	}
 	text, rerr := io.ReadAll(io.LimitReader(out, int64(e.MaxText)+1))
@@ -151,6 +154,8 @@ func (e *Extractor) pdf(ctx context.Context, path string) (string, error) {
 			return "", failed("Reading the PDF needed more than %d MB of memory or %d s of processor time and was stopped.", e.MemoryMB, cpu)
 		}
 		switch {
+		case strings.Contains(msg, "memory") || strings.Contains(msg, "alloc") || strings.Contains(msg, "shared librar"):
+			return "", failed("Reading the PDF needed more than %d MB of memory and was stopped.", e.MemoryMB)
 		case strings.Contains(msg, "Incorrect password") || strings.Contains(msg, "ncrypt"):
 			return "", failed("The PDF is protected by a password, so its text cannot be read.")
 		case strings.Contains(msg, "Permission"):

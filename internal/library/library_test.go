@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"coalition/internal/db"
 	"coalition/internal/errs"
@@ -374,6 +375,82 @@ func TestImport(t *testing.T) {
 		write("badhead.csv", []byte("file,name\nx,y\n"))
 		if _, err := l.Import(ctx, library.ImportOptions{CSV: filepath.Join(dir, "badhead.csv")}); err == nil || !strings.Contains(err.Error(), "unknown column") {
 			t.Fatalf("bad header: %v", err)
+		}
+	})
+}
+
+// TestExtractionLimitsAndRestart: a file that takes too long is stopped
+// with a plain reason, and a claim left by a crashed worker is taken up
+// again after the claim timeout.
+func TestExtractionLimitsAndRestart(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l, _ := newLib(t, d)
+		pdf, err := library.MakePDF("Slow", []string{"Some words."}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := l.Extractor()
+		ex.Timeout = time.Nanosecond
+		for name, body := range map[string][]byte{"slow.pdf": pdf, "slow.docx": DOCX(t, strings.Repeat("word ", 200000))} {
+			doc, err := l.Create(ctx, input(""), &library.File{Name: name, Body: bytes.NewReader(body)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			extractAll(t, l)
+			got, _ := l.Get(ctx, doc.ID)
+			if got.ExtractState != library.StateFailed || !strings.Contains(got.ExtractError, "longer than") && !strings.Contains(got.ExtractError, "too long") {
+				t.Errorf("%s: state %s reason %q", name, got.ExtractState, got.ExtractError)
+			}
+		}
+		ex.Timeout = time.Minute
+		ex.MemoryMB = 3
+		doc, err := l.Create(ctx, input("Hungry"), &library.File{Name: "hungry.pdf", Body: bytes.NewReader(pdf)}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extractAll(t, l)
+		if got, _ := l.Get(ctx, doc.ID); got.ExtractState != library.StateFailed || !strings.Contains(got.ExtractError, "memory") {
+			t.Fatalf("memory limit: %s %q", got.ExtractState, got.ExtractError)
+		}
+		ex.MemoryMB = 1024
+		ex.PDFToText = ""
+		doc, err = l.Create(ctx, input("No poppler"), &library.File{Name: "np.pdf", Body: bytes.NewReader(pdf)}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extractAll(t, l)
+		if got, _ := l.Get(ctx, doc.ID); got.ExtractState != library.StateFailed || !strings.Contains(got.ExtractError, "pdftotext is not installed") {
+			t.Fatalf("missing pdftotext: %s %q", got.ExtractState, got.ExtractError)
+		}
+
+		// A worker died mid-extraction an hour ago: the claim is stale.
+		doc, err = l.Create(ctx, input("Crashed"), &library.File{Name: "crash.txt", Body: strings.NewReader("recovered words")}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.W.Exec("UPDATE documents SET extract_state = 'running', extract_attempts = 1, extract_claimed_at = $1 WHERE id = $2",
+			time.Now().UTC().Add(-time.Hour), doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		extractAll(t, l)
+		if got, _ := l.Get(ctx, doc.ID); got.ExtractState != library.StateDone {
+			t.Fatalf("stale claim not retried: %s", got.ExtractState)
+		}
+		// A fresh claim belongs to a live worker and is left alone.
+		if _, err := d.W.Exec("UPDATE documents SET extract_state = 'running', extract_claimed_at = $1 WHERE id = $2", time.Now().UTC(), doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		if did, err := l.ExtractNext(ctx); err != nil || did {
+			t.Fatalf("a live claim was taken: %v %v", did, err)
+		}
+		// Retry queues it again.
+		if err := l.Retry(ctx, doc.ID); err != nil {
+			t.Fatal(err)
+		}
+		extractAll(t, l)
+		if got, _ := l.Get(ctx, doc.ID); got.ExtractState != library.StateDone {
+			t.Fatalf("after retry: %s", got.ExtractState)
 		}
 	})
 }
