@@ -98,7 +98,7 @@ func (s *Server) adminCreateTag(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.forgetTags()
-	s.audit(r, audit.Entry{Action: "doctype.create", Target: "doctype:" + t.Slug})
+		s.audit(r, audit.Entry{Action: "doctype.create", Target: "doctype:" + t.Slug})
 		s.flash(w, r, s.t(r, "Added “%s”.", t.Name))
 		http.Redirect(w, r, "/admin/tags#types", http.StatusSeeOther)
 		return
