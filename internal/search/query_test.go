@@ -96,6 +96,10 @@ func checkParsed(t *testing.T, in string, p *Parsed) {
 
 // FuzzParse feeds anything to the parser and runs what it compiles to
 // against a real FTS5 table: the backend must accept every query.
+//
+//	go test -run XXX -fuzz FuzzParse -fuzztime 2m -fuzzminimizetime 2s ./internal/search
+//
+// (the default minimisation time, a minute per new input, looks like a stall).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`syria`, `"responsibility to protect"`, `a OR b -c d*`, `"unbalanced`, `NEAR(a b)`, `title:x`,
 		`'; DROP TABLE x; --`, "\x00\xff\xfe", `-`, `*`, `OR`, `NOT`, `((("`, `Côte d’Ivoire`, strings.Repeat("ab ", 500),
@@ -125,10 +129,11 @@ func FuzzParse(f *testing.F) {
 		}
 		for rows.Next() {
 		}
-		if err := rows.Err(); err != nil {
+		err = rows.Err()
+		rows.Close() // before any Fatal: the single connection must go back to the pool
+		if err != nil {
 			t.Fatalf("%q compiled to %q: %v", in, q, err)
 		}
-		rows.Close()
 		pg, args := compilePG(p, 1)
 		if strings.Count(pg, "$") != len(args) {
 			t.Fatalf("%q: placeholders and arguments differ: %s %v", in, pg, args)
