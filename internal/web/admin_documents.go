@@ -82,19 +82,21 @@ func (s *Server) adminDocuments(w http.ResponseWriter, r *http.Request) {
 // documentForm is the add/edit form's state.
 type documentForm struct {
 	Base
-	Doc        *library.Document // nil when adding
-	In         library.Input
-	Types      []library.Type
-	Countries  []places.Tag
-	Themes     []places.Tag
-	Crises     []places.Tag
-	Selected   map[string]bool // "country:SYR", "theme:slug", "crisis:slug"
-	Errors     []string
-	ErrorField string
-	MaxMB      int
-	Preview    string
-	StateLabel string
-	Results    []uploadResult
+	Doc       *library.Document // nil when adding
+	In        library.Input
+	Types     []library.Type
+	Countries []places.Tag
+	Themes    []places.Tag
+	Crises    []places.Tag
+	Selected  map[string]bool // "country:SYR", "theme:slug", "crisis:slug"
+	// SelectedCountries are shown above the long list.
+	SelectedCountries []places.Tag
+	Errors            []string
+	ErrorField        string
+	MaxMB             int
+	Preview           string
+	StateLabel        string
+	Results           []uploadResult
 }
 
 type uploadResult struct {
@@ -120,6 +122,11 @@ func (s *Server) documentFormPage(w http.ResponseWriter, r *http.Request, title 
 	}
 	for _, c := range in.Countries {
 		p.Selected["country:"+strings.ToUpper(c)] = true
+	}
+	for _, c := range p.Countries {
+		if p.Selected["country:"+c.Code] {
+			p.SelectedCountries = append(p.SelectedCountries, c)
+		}
 	}
 	for _, c := range in.Themes {
 		p.Selected["theme:"+c] = true

@@ -102,3 +102,12 @@
     });
   });
 })();
+
+// Destructive forms ask first (without the script they just submit).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    if (f && f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) { ev.preventDefault(); }
+  }, true);
+})();
