@@ -21,7 +21,7 @@ import (
 
 // filterKeys are the listing parameters, in the order they appear in URLs
 // and in the "active filters" line.
-var filterKeys = []string{"q", "region", "grouping", "country", "theme", "crisis", "type", "year", "language", "source", "kind", "sort"}
+var filterKeys = []string{"q", "region", "grouping", "country", "theme", "crisis", "type", "year", "language", "source", "content", "sort"}
 
 // listFilter is a listing's filters as read from the URL:
 // /documents?region=africa&type=statement&year=2013.
@@ -292,9 +292,9 @@ func (s *Server) buildFacets(r *http.Request, f listFilter, c *tagCatalog, fc se
 		return fa
 	}
 	if withItemTypes && len(fc.Types) > 0 {
-		fa := Facet{Key: "kind", Label: s.t(r, "Content")}
+		fa := Facet{Key: "content", Label: s.t(r, "Content")}
 		for _, typ := range sortedKeys(fc.Types) {
-			fa.Options = append(fa.Options, s.option(f, "kind", typ, itemTypeLabel(r, s, typ), fc.Types[typ]))
+			fa.Options = append(fa.Options, s.option(f, "content", typ, itemTypeLabel(r, s, typ), fc.Types[typ]))
 		}
 		out = append(out, fa)
 	}
@@ -416,7 +416,7 @@ func (s *Server) activeFilters(r *http.Request, f listFilter, c *tagCatalog) []A
 	var out []ActiveFilter
 	label := map[string]string{"region": s.t(r, "Region"), "grouping": s.t(r, "Coalition region"), "country": s.t(r, "Country"),
 		"theme": s.t(r, "Theme"), "crisis": s.t(r, "Crisis"), "type": s.t(r, "Type"), "year": s.t(r, "Year"), "language": s.t(r, "Language"),
-		"source": s.t(r, "Source"), "kind": s.t(r, "Content")}
+		"source": s.t(r, "Source"), "content": s.t(r, "Content")}
 	for _, k := range filterKeys {
 		v := f.get(k)
 		if v == "" || k == "q" || k == "sort" {
@@ -450,7 +450,7 @@ func (s *Server) activeFilters(r *http.Request, f listFilter, c *tagCatalog) []A
 			shown = c.typeName(v)
 		case "language":
 			shown = languageName(v)
-		case "kind":
+		case "content":
 			shown = itemTypeLabel(r, s, v)
 		}
 		out = append(out, ActiveFilter{Label: label[k], Value: shown, RemoveURL: f.link(k, "")})
@@ -501,7 +501,7 @@ func (s *Server) runListing(w http.ResponseWriter, r *http.Request, path string,
 	q, notes := s.toQuery(r, f, c)
 	if docsOnly {
 		q.Types = []string{library.ItemType}
-	} else if k := f.get("kind"); k != "" {
+	} else if k := f.get("content"); k != "" {
 		q.Types = []string{k}
 	}
 	q.Limit = per

@@ -230,7 +230,7 @@ func (s *Server) placeCommon(w http.ResponseWriter, r *http.Request, c *tagCatal
 		return nil
 	}
 	p.Articles = arts.Hits
-	sf := listFilter{vals: map[string][]string{key: {value}, "kind": {"article"}}, path: "/search"}
+	sf := listFilter{vals: map[string][]string{key: {value}, "content": {"article"}}, path: "/search"}
 	p.ArticlesURL = sf.link("", "")
 	return p
 }

@@ -84,7 +84,7 @@ func (s *Server) listingFeed(w http.ResponseWriter, r *http.Request, path string
 	q.Limit = 30
 	if docsOnly {
 		q.Types = []string{library.ItemType}
-	} else if k := f.get("kind"); k != "" {
+	} else if k := f.get("content"); k != "" {
 		q.Types = []string{k}
 	}
 	res, err := s.Search.Search(r.Context(), q)
