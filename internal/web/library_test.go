@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/db"
 	"coalition/internal/library"
+	"coalition/internal/search"
 	"coalition/internal/testkit"
 )
 
@@ -427,6 +429,35 @@ func TestLibraryWeb(t *testing.T) {
 			if r := pub.Get(path); r.Status != http.StatusNotFound {
 				t.Errorf("%s: %d", path, r.Status)
 			}
+		}
+
+		// Any item type in the index shows up in search and on place pages
+		// (articles arrive with issue 3): type label, title link, date, snippet.
+		syr, err := site.App.Places.Get(context.Background(), "country", "syr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.Tx(context.Background(), func(tx *sql.Tx) error {
+			return site.App.Search.Put(context.Background(), tx, search.Item{Type: "article", ID: 77, Title: "Aleppo one year on", Summary: "News from Aleppo.",
+				Body: "A year after the siege of Aleppo ended, families return.", URL: "/news/aleppo-one-year-on", Date: time.Date(2017, 12, 22, 0, 0, 0, 0, time.UTC),
+				Language: "en", Kind: "news", TagIDs: []int64{syr.ID}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = pub.Get("/search?q=aleppo")
+		if resultCount(t, r.Body) != 2 || !strings.Contains(r.Body, `href="/news/aleppo-one-year-on"`) || !strings.Contains(r.Body, ">Article<") ||
+			!strings.Contains(r.Body, "<mark>Aleppo</mark> ended") || !strings.Contains(r.Body, `href="/search?content=article&amp;q=aleppo"`) {
+			t.Fatalf("article in search: %d", resultCount(t, r.Body))
+		}
+		if r := pub.Get("/search?q=aleppo&content=article"); resultCount(t, r.Body) != 1 {
+			t.Fatal("content filter")
+		}
+		if r := pub.Get("/documents?q=aleppo"); resultCount(t, r.Body) != 1 {
+			t.Fatal("an article in the document library")
+		}
+		if r := pub.Get("/countries/syr"); !strings.Contains(r.Body, `href="/news/aleppo-one-year-on"`) {
+			t.Fatal("article missing from the country page's news slot")
 		}
 
 		// Editing and deleting follow through to search.

@@ -408,6 +408,23 @@ func itemTypeLabel(r *http.Request, s *Server, typ string) string {
 	case "article":
 		return s.t(r, "News and articles")
 	}
+	if typ == "" {
+		return ""
+	}
+	return strings.ToUpper(typ[:1]) + typ[1:]
+}
+
+// hitTypeLabel names one result's type ("Article").
+func hitTypeLabel(r *http.Request, s *Server, typ string) string {
+	switch typ {
+	case "document":
+		return s.t(r, "Document")
+	case "article":
+		return s.t(r, "Article")
+	}
+	if typ == "" {
+		return ""
+	}
 	return strings.ToUpper(typ[:1]) + typ[1:]
 }
 
@@ -547,7 +564,7 @@ func (s *Server) runListing(w http.ResponseWriter, r *http.Request, path string,
 		return nil, err
 	}
 	for _, h := range res.Hits {
-		lh := ListHit{Hit: h, TypeLabel: itemTypeLabel(r, s, h.Type)}
+		lh := ListHit{Hit: h, TypeLabel: hitTypeLabel(r, s, h.Type)}
 		if h.Type == library.ItemType {
 			lh.TypeLabel = s.t(r, "Document")
 			lh.KindLabel = c.typeName(h.Kind)
