@@ -705,7 +705,11 @@ func (s *Server) documentFile(w http.ResponseWriter, r *http.Request) {
 	if d.Format == library.FormatPDF || d.Format == library.FormatTXT {
 		disp = "inline"
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": d.FileName}))
+	cd := mime.FormatMediaType(disp, map[string]string{"filename": d.FileName})
+	if cd == "" { // a name the encoder refuses: fall back to a plain one
+		cd = disp + `; filename="document.` + d.Format + `"`
+	}
+	h.Set("Content-Disposition", cd)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
