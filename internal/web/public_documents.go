@@ -183,9 +183,12 @@ func (s *Server) toQuery(r *http.Request, f listFilter, c *tagCatalog) (search.Q
 			return
 		}
 		if kind == places.KindRegion {
-			if t, ok := c.find(places.KindSubregion, v); ok {
-				q.Tags = append(q.Tags, t.ID)
-				return
+			// region= also takes a sub-region, or a coalition region's slug.
+			for _, k := range []places.Kind{places.KindSubregion, places.KindGrouping} {
+				if t, ok := c.find(k, v); ok {
+					q.Tags = append(q.Tags, t.ID)
+					return
+				}
 			}
 		}
 		notes = append(notes, s.t(r, "There is no %s “%s”, so that filter was left out.", label, v))
@@ -445,6 +448,8 @@ func (s *Server) activeFilters(r *http.Request, f listFilter, c *tagCatalog) []A
 			if t, ok := c.find(places.KindRegion, v); ok {
 				shown = t.Name
 			} else if t, ok := c.find(places.KindSubregion, v); ok {
+				shown = t.Name
+			} else if t, ok := c.find(places.KindGrouping, v); ok {
 				shown = t.Name
 			}
 		case "grouping":
