@@ -340,6 +340,9 @@ func TestLibraryWeb(t *testing.T) {
 		if q := getAPI(t, pub, "/api/v1/documents?q=aleppo&region=asia"); q.Total != 1 || !strings.Contains(q.Items[0].Snippet, "<mark>") {
 			t.Fatalf("API search: %+v", q)
 		}
+		if bad := getAPI(t, pub, "/api/v1/documents?q="+url.QueryEscape(`"NEAR( -`)+"&year=x"); len(bad.Notes) == 0 || bad.Items == nil {
+			t.Fatalf("API with hostile input: %+v", bad)
+		}
 		if p2 := getAPI(t, pub, "/api/v1/documents?per_page=2&page=2"); p2.Total != 3 || len(p2.Items) != 1 {
 			t.Fatalf("API paging: %+v", p2)
 		}
