@@ -23,6 +23,7 @@ import (
 // ExtractError is a failed extraction, with a reason fit for editors.
 type ExtractError struct{ Reason string }
 
+// Error implements error.
 func (e *ExtractError) Error() string { return e.Reason }
 
 func failed(format string, args ...any) error {

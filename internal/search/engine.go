@@ -60,6 +60,7 @@ type facetCache struct {
 	byDate []*cachedItem // newest first
 }
 
+// Put implements Index.
 func (e *engine) Put(ctx context.Context, tx *sql.Tx, it Item) error {
 	it = prepare(it)
 	id, err := e.be.put(ctx, tx, it)
@@ -72,6 +73,7 @@ func (e *engine) Put(ctx context.Context, tx *sql.Tx, it Item) error {
 	return bump(ctx, tx)
 }
 
+// Delete implements Index.
 func (e *engine) Delete(ctx context.Context, tx *sql.Tx, itemType string, id int64) error {
 	if err := e.be.del(ctx, tx, itemType, id); err != nil {
 		return err
@@ -79,6 +81,7 @@ func (e *engine) Delete(ctx context.Context, tx *sql.Tx, itemType string, id int
 	return bump(ctx, tx)
 }
 
+// Reexpand implements Index.
 func (e *engine) Reexpand(ctx context.Context) error { return reexpand(ctx, e.db) }
 
 // facets returns the facet table, reloading it if the index changed.
@@ -178,6 +181,7 @@ func (q *Query) keep(it *cachedItem) bool {
 	return true
 }
 
+// Search implements Index.
 func (e *engine) Search(ctx context.Context, q Query) (Result, error) {
 	q.normalise()
 	var res Result
