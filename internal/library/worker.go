@@ -34,6 +34,11 @@ func (s *Service) Run(ctx context.Context) {
 	if err := s.files.SweepTemp(); err != nil {
 		s.log.Warn("sweep uploads", "err", err)
 	}
+	// Derived region tags follow the embedded M49 data, which a new version
+	// may change: recompute them once per start (cheap, and self-healing).
+	if err := s.index.Reexpand(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("recompute search regions", "err", err)
+	}
 	if n, err := s.SweepOrphans(ctx); err != nil {
 		s.log.Warn("sweep files", "err", err)
 	} else if n > 0 {
