@@ -19,14 +19,16 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
-	"coalition/internal/crises"
 	"coalition/internal/content"
+	"coalition/internal/crises"
 	"coalition/internal/db"
 	"coalition/internal/donations"
+	"coalition/internal/library"
 	"coalition/internal/mail"
-	"coalition/internal/members"
 	"coalition/internal/media"
+	"coalition/internal/members"
 	"coalition/internal/places"
+	"coalition/internal/search"
 	"coalition/internal/settings"
 	"coalition/internal/web"
 
@@ -49,10 +51,12 @@ type App struct {
 	// Donations takes gifts; its newsletter sign-up is wired with
 	// Donations.SetNewsletter once the mailing lists exist.
 	Donations *donations.Service
-	Content  *content.Service
-	Media    *media.Store
-	Registry *prometheus.Registry
-	Now      func() time.Time
+	Content   *content.Service
+	Media     *media.Store
+	Search    search.Index
+	Library   *library.Service
+	Registry  *prometheus.Registry
+	Now       func() time.Time
 }
 
 // NewLogger returns the slog logger the configuration asks for.
@@ -140,6 +144,12 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	}
 	a.Content = content.NewService(d, p, now)
 	a.Media = media.NewStore(d, cfg.DataDir, now)
+	a.Search = search.New(d)
+	lib, err := library.New(d, p, a.Search, filepath.Join(cfg.DataDir, "files"), int64(cfg.MaxUploadMB)<<20, log, now)
+	if err != nil {
+		return nil, err
+	}
+	a.Library = lib
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -179,6 +189,7 @@ func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
 		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
+		Search: a.Search, Library: a.Library,
 	})
 }
 
@@ -247,7 +258,8 @@ func (a *App) workers() map[string]func(context.Context) {
 		// Alerts of crisis updates that did not go out at once.
 		"crisis-alerts": a.Crises.Run,
 		"donations":     a.Donations.Run,
-		"publish": func(ctx context.Context) { a.Content.Run(ctx, a.Log) },
+		"publish":       func(ctx context.Context) { a.Content.Run(ctx, a.Log) },
+		"extract":       a.Library.Run,
 	}
 }
 

@@ -33,7 +33,7 @@ var (
 	demoThemes = []string{"Responsibility to Protect", "Women, Peace and Security", "Protection of Civilians", "Accountability", "Early Warning"}
 	// Crisis tags of the demo articles, by name, with the slug of the crisis
 	// page they belong to (crises.go), so that articles appear there.
-	demoCrisisTags = map[string]string{"Sudan": "sudan", "War in Ukraine": "war-in-ukraine", "Central Sahel": "sahel"}
+	demoCrisisTags = map[string]string{"Sudan": "sudan", "War in Ukraine": "ukraine", "Central Sahel": "sahel"}
 )
 
 type demoArticle struct {

@@ -26,7 +26,7 @@ const (
 const marker = "demo.version"
 
 // version is bumped when the demo gains content; Load adds what is missing.
-const version = "4"
+const version = "5"
 
 // Load fills an empty site with the demo content once. It reports whether it
 // loaded anything.
@@ -62,6 +62,9 @@ func Load(ctx context.Context, a *app.App) (bool, error) {
 	}
 	if err := loadMembers(ctx, a); err != nil {
 		return false, fmt.Errorf("members: %w", err)
+	}
+	if err := loadDocuments(ctx, a); err != nil {
+		return false, fmt.Errorf("documents: %w", err)
 	}
 	if err := loadDonations(ctx, a); err != nil {
 		return false, fmt.Errorf("donations: %w", err)

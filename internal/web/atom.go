@@ -47,6 +47,6 @@ type atomEntry struct {
 	Updated    string         `xml:"updated"`
 	Author     *atomPerson    `xml:"author,omitempty"`
 	Summary    *atomText      `xml:"summary,omitempty"`
-	Content    atomText       `xml:"content"`
+	Content    *atomText      `xml:"content,omitempty"`
 	Categories []atomCategory `xml:"category,omitempty"`
 }

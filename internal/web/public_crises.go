@@ -207,7 +207,7 @@ func (s *Server) crisisFeed(w http.ResponseWriter, r *http.Request) {
 			Updated:   u.UpdatedAt.UTC().Format(time.RFC3339),
 			Published: u.PublishedAt.UTC().Format(time.RFC3339),
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: page + "#" + u.Anchor()}},
-			Content:   atomText{Type: "html", Body: content},
+			Content:   &atomText{Type: "html", Body: content},
 		})
 		if u.UpdatedAt.After(c.UpdatedAt) {
 			f.Updated = u.UpdatedAt.UTC().Format(time.RFC3339)

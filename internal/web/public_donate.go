@@ -12,7 +12,6 @@ import (
 
 	"coalition/internal/donations"
 	"coalition/internal/errs"
-
 )
 
 // The donate form posts to /donate, which answers with a 303 to the payment

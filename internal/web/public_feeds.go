@@ -73,7 +73,7 @@ func (s *Server) writeFeed(w http.ResponseWriter, r *http.Request, title, sub, s
 			Title: a.Title, ID: s.entryID(a), Published: a.PublishAt.Format(time.RFC3339), Updated: a.UpdatedAt.Format(time.RFC3339),
 			Author:  &atomPerson{Name: a.AuthorName},
 			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: s.absURL(a.Path())}},
-			Content: atomText{Type: "html", Body: s.absoluteHTML(body)},
+			Content: &atomText{Type: "html", Body: s.absoluteHTML(body)},
 		}
 		if e.Author.Name == "" {
 			e.Author.Name = site.OrgName

@@ -331,7 +331,7 @@ func jpegBytes(w, h int) []byte {
 }
 
 // upload posts an image to the library as the editor's script does.
-func upload(t *testing.T, site *testkit.Site, c *testkit.Client, data []byte, name string) (int, string) {
+func uploadImage(t *testing.T, site *testkit.Site, c *testkit.Client, data []byte, name string) (int, string) {
 	t.Helper()
 	c.Get("/admin/media")
 	var body bytes.Buffer
@@ -351,7 +351,7 @@ func upload(t *testing.T, site *testkit.Site, c *testkit.Client, data []byte, na
 func TestPDFPrintAndImages(t *testing.T) {
 	testkit.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		site, ed, cat := pubSite(t, testkit.SiteOptions{DB: d})
-		st, body := upload(t, site, ed, jpegBytes(1200, 600), "photo.jpg")
+		st, body := uploadImage(t, site, ed, jpegBytes(1200, 600), "photo.jpg")
 		if st != http.StatusOK {
 			t.Fatalf("upload: %d %s", st, body)
 		}
@@ -359,7 +359,7 @@ func TestPDFPrintAndImages(t *testing.T) {
 		if md == nil || !strings.Contains(md[1], "/960.jpg") {
 			t.Fatalf("upload reply %s", body)
 		}
-		if st, body := upload(t, site, ed, []byte("GIF89a not really"), "x.gif"); st != http.StatusBadRequest || !strings.Contains(body, "error") {
+		if st, body := uploadImage(t, site, ed, []byte("GIF89a not really"), "x.gif"); st != http.StatusBadRequest || !strings.Contains(body, "error") {
 			t.Fatalf("bad upload: %d %s", st, body)
 		}
 		text := "Civilians in Côte d'Ivoire, São Tomé and Україна deserve protection.\n\n" + md[1] + "\n\n- first point\n- second point\n\n> A quoted line."

@@ -53,6 +53,20 @@ func (s *Server) routes() []Route {
 		{"GET /get-involved", Public, s.getInvolved},
 		{"GET /contact/{token}", Public, s.contactRedirect},
 
+		// Document library, places and search (issue 4).
+		{"GET /documents", Public, s.documentsPage},
+		{"GET /documents/feed.atom", Public, s.documentsFeed},
+		{"GET /documents/{id}", Public, s.documentPage},      // members-only documents checked inside
+		{"GET /documents/{id}/file", Public, s.documentFile}, // same
+		{"GET /search", Public, s.searchPage},
+		{"GET /search/feed.atom", Public, s.searchFeed},
+		{"GET /regions", Public, s.regionsIndex},
+		{"GET /regions/{slug}", Public, s.regionPage},
+		{"GET /countries/{iso3}", Public, s.countryPage},
+		{"GET /api/v1/documents", Public, s.apiDocuments}, // members-only items for member sessions only
+		{"GET /api/v1/documents/{id}", Public, s.apiDocumentByID},
+		{"GET /api/v1/openapi.json", Public, s.apiOpenAPI},
+
 		// Sign-in and passwords.
 		{"GET /login", Public, s.loginForm},
 		{"POST /login", Public, s.login},
@@ -218,6 +232,21 @@ func (s *Server) routes() []Route {
 		{"GET /admin/media", Staff, s.adminMedia},
 		{"POST /admin/media", Staff, s.adminUploadMedia},
 		{"POST /admin/media/{id}/delete", Staff, s.adminDeleteMedia},
+		{"GET /admin/documents", Staff, s.adminDocuments},
+		{"GET /admin/documents/new", Staff, s.adminNewDocument},
+		{"POST /admin/documents", Staff, s.adminCreateDocuments},
+		{"GET /admin/documents/{id}", Staff, s.adminEditDocument},
+		{"POST /admin/documents/{id}", Staff, s.adminUpdateDocument},
+		{"POST /admin/documents/{id}/extract", Staff, s.adminRetryExtraction},
+		{"POST /admin/documents/{id}/delete", Staff, s.adminDeleteDocument},
+		{"GET /admin/tags", Staff, s.adminTags},
+		{"POST /admin/tags", Staff, s.adminCreateTag},
+		{"GET /admin/tags/{id}", Staff, s.adminGrouping},
+		{"POST /admin/tags/{id}/rename", Staff, s.adminRenameTag},
+		{"POST /admin/tags/{id}/delete", Staff, s.adminDeleteTag},
+		{"POST /admin/tags/{id}/countries", Staff, s.adminSetGroupingCountries},
+		{"POST /admin/document-types/{id}/rename", Staff, s.adminRenameType},
+		{"POST /admin/document-types/{id}/delete", Staff, s.adminDeleteType},
 	}
 }
 

@@ -12,14 +12,16 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/audit"
 	"coalition/internal/config"
-	"coalition/internal/crises"
 	"coalition/internal/content"
+	"coalition/internal/crises"
 	"coalition/internal/db"
 	"coalition/internal/donations"
+	"coalition/internal/library"
 	"coalition/internal/mail"
-	"coalition/internal/members"
 	"coalition/internal/media"
+	"coalition/internal/members"
 	"coalition/internal/places"
+	"coalition/internal/search"
 	"coalition/internal/settings"
 	"coalition/internal/worldmap"
 
@@ -47,8 +49,10 @@ type Deps struct {
 	// Subscribers tells the admin's person view about mailing-list
 	// subscriptions for an address; nil until the mailing lists are wired.
 	Subscribers PersonRecords
-	Content  *content.Service // articles, pages, categories (publishing)
-	Media    *media.Store     // uploaded images (publishing)
+	Content     *content.Service // articles, pages, categories (publishing)
+	Media       *media.Store     // uploaded images (publishing)
+	Search      search.Index
+	Library     *library.Service
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -69,7 +73,8 @@ type Server struct {
 	worldMap *worldmap.Map
 	// mapCountries maps the world map's ISO numeric codes to countries.
 	mapCountries map[string]places.Country
-	pub      *publishing
+	pub          *publishing
+	tags         tagCache // library: tags and document types, for filters and facets
 }
 
 // New builds the server: parses templates (a broken template fails here, not
