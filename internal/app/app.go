@@ -132,11 +132,6 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
-	// Wired after the areas merge: a.Members.Publisher (approved member
-	// news and documents become articles and library documents) and
-	// a.Crises.Notifier (crisis updates go out as alerts); until then
-	// approved submissions are published as the members area's own pages and
-	// crisis updates alert no one.
 	a.Members = members.New(d, p, now)
 	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
 	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {
@@ -150,6 +145,9 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Library = lib
+	// Connect the areas (wire.go).
+	a.wireArticleIndex()
+	a.Members.Publisher = memberPublisher{a}
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -189,7 +187,7 @@ func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
 		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
-		Search: a.Search, Library: a.Library,
+		Search: a.Search, Library: a.Library, Related: related{a},
 	})
 }
 

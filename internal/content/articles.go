@@ -190,49 +190,64 @@ func (s *Service) validate(ctx context.Context, tx *sql.Tx, in *Input, reserved 
 // not nil, names further slugs a page may not take (the web layer's routes).
 func (s *Service) Create(ctx context.Context, in Input, reserved func(string) bool) (Article, error) {
 	var id int64
-	published := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.validate(ctx, tx, &in, reserved); err != nil {
-			return err
-		}
-		now := s.now()
-		var first any
-		if in.Status == StatusPublished {
-			first = now
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO articles (kind, category_id, slug, title, summary, body, author_id, author_name,
-			cover_id, cover_alt, status, visibility, publish_at, first_published_at, revision, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id`,
-			string(in.Kind), nullID(in.CategoryID), in.Slug, in.Title, in.Summary, in.Body, nullID(in.Editor.ID), in.AuthorName,
-			nullID(in.CoverID), in.CoverAlt, string(in.Status), string(in.Visibility), nullTime(in.PublishAt), first, now).Scan(&id)
-		if db.IsUnique(err) {
-			return errs.Invalid("slug", fmt.Sprintf("Another %s already uses the address “%s”; choose another.", kindWord(in.Kind), in.Slug))
-		}
-		if err != nil {
-			return fmt.Errorf("insert %s: %w", in.Kind, err)
-		}
-		// A new article may take a slug another one had before: it wins.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM article_slugs WHERE kind = $1 AND slug = $2", string(in.Kind), in.Slug); err != nil {
-			return fmt.Errorf("free slug %s: %w", in.Slug, err)
-		}
-		if err := insertRevision(ctx, tx, id, 1, in, now); err != nil {
-			return err
-		}
-		if err := places.SetItemTags(ctx, tx, "article", id, in.TagIDs); err != nil {
-			return err
-		}
-		if in.Status == StatusPublished {
-			published = true
-			return s.runPublishHooks(ctx, tx, id)
-		}
-		return nil
+		var err error
+		id, err = s.CreateTx(ctx, tx, in, reserved)
+		return err
 	})
 	if err != nil {
 		return Article{}, err
 	}
-	s.afterSave(ctx, id, in.Status, published)
+	s.Changed(ctx, id, in.Status)
 	return s.ByID(ctx, id)
 }
+
+// CreateTx is Create inside the caller's transaction, for changes that must
+// commit together with the article (a member's submission approved and
+// published as news). The caller calls Changed after the commit.
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, in Input, reserved func(string) bool) (int64, error) {
+	if err := s.validate(ctx, tx, &in, reserved); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	var first any
+	if in.Status == StatusPublished {
+		first = now
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO articles (kind, category_id, slug, title, summary, body, author_id, author_name,
+		cover_id, cover_alt, status, visibility, publish_at, first_published_at, revision, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id`,
+		string(in.Kind), nullID(in.CategoryID), in.Slug, in.Title, in.Summary, in.Body, nullID(in.Editor.ID), in.AuthorName,
+		nullID(in.CoverID), in.CoverAlt, string(in.Status), string(in.Visibility), nullTime(in.PublishAt), first, now).Scan(&id)
+	if db.IsUnique(err) {
+		return 0, errs.Invalid("slug", fmt.Sprintf("Another %s already uses the address “%s”; choose another.", kindWord(in.Kind), in.Slug))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert %s: %w", in.Kind, err)
+	}
+	// A new article may take a slug another one had before: it wins.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM article_slugs WHERE kind = $1 AND slug = $2", string(in.Kind), in.Slug); err != nil {
+		return 0, fmt.Errorf("free slug %s: %w", in.Slug, err)
+	}
+	if err := insertRevision(ctx, tx, id, 1, in, now); err != nil {
+		return 0, err
+	}
+	if err := places.SetItemTags(ctx, tx, "article", id, in.TagIDs); err != nil {
+		return 0, err
+	}
+	if in.Status == StatusPublished {
+		if err := s.runPublishHooks(ctx, tx, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// Changed tells the service's listeners (the search index) that an article
+// created with CreateTx has been committed, and wakes the scheduler if it
+// waits for a time.
+func (s *Service) Changed(ctx context.Context, id int64, st Status) { s.afterSave(ctx, id, st, false) }
 
 func (s *Service) afterSave(ctx context.Context, id int64, st Status, _ bool) {
 	if st == StatusScheduled {
@@ -752,6 +767,24 @@ func (s *Service) ImageUsers(ctx context.Context, id int64) ([]string, error) {
 			return nil, err
 		}
 		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// AllIDs lists every article and page (for rebuilding the search index).
+func (s *Service) AllIDs(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.R.QueryContext(ctx, "SELECT id FROM articles ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list article ids: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }

@@ -152,3 +152,24 @@ func (s *Service) DeleteCategory(ctx context.Context, id int64) error {
 		return nil
 	})
 }
+
+// EnsureCategoryTx returns the id of the category with slug, creating it
+// (named name, last in the menu) inside the caller's transaction if there is
+// none. Member news needs a category even on a site whose editors have not
+// made one.
+func (s *Service) EnsureCategoryTx(ctx context.Context, tx *sql.Tx, slugv, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM categories WHERE slug = $1", slugv).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("category %s: %w", slugv, err)
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO categories (slug, name, position, created_at)
+		VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM categories), $3) RETURNING id`, slugv, name, s.now()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("create category %s: %w", slugv, err)
+	}
+	return id, nil
+}

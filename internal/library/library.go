@@ -475,18 +475,9 @@ func (s *Service) insert(ctx context.Context, r resolved, st Stored, by int64, i
 		key = importKey
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO documents (title, published_on, type, source, language, summary, access, link_url,
-			file_name, file_format, file_size, checksum, import_key, import_hash, extract_state, extract_error, body, created_at, updated_at, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) RETURNING id`,
-			r.in.Title, r.date, r.in.Type, r.in.Source, r.in.Language, r.in.Summary, r.in.Access, r.in.LinkURL,
-			st.Name, st.Format, st.Size, st.Checksum, key, importHash, state, reason, search.Clean(text), now, byID).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("insert document: %w", err)
-		}
-		if err := places.SetItemTags(ctx, tx, ItemType, id, r.tagIDs); err != nil {
-			return err
-		}
-		return s.putIndex(ctx, tx, id)
+		var err error
+		id, err = s.insertTx(ctx, tx, r, st, state, reason, text, byID, key, importHash, now)
+		return err
 	})
 	if err != nil {
 		if st.Checksum != "" {
@@ -501,6 +492,55 @@ func (s *Service) insert(ctx context.Context, r resolved, st Stored, by int64, i
 		s.Kick()
 	}
 	return id, nil
+}
+
+// insertTx writes the document row, its tags and its index entry.
+func (s *Service) insertTx(ctx context.Context, tx *sql.Tx, r resolved, st Stored, state, reason, text string, byID, key any, importHash string, now time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO documents (title, published_on, type, source, language, summary, access, link_url,
+		file_name, file_format, file_size, checksum, import_key, import_hash, extract_state, extract_error, body, created_at, updated_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) RETURNING id`,
+		r.in.Title, r.date, r.in.Type, r.in.Source, r.in.Language, r.in.Summary, r.in.Access, r.in.LinkURL,
+		st.Name, st.Format, st.Size, st.Checksum, key, importHash, state, reason, search.Clean(text), now, byID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("insert document: %w", err)
+	}
+	if err := places.SetItemTags(ctx, tx, ItemType, id, r.tagIDs); err != nil {
+		return 0, err
+	}
+	return id, s.putIndex(ctx, tx, id)
+}
+
+// CreateTx adds a document inside the caller's transaction (a member's
+// submission approved and published into the library commits with the
+// approval). The file is stored first; if the caller's transaction rolls
+// back, the unreferenced file is removed by the worker's sweep. Text
+// extraction starts once the worker next looks (or after Kick).
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, in Input, f *File, by int64) (int64, error) {
+	if f != nil && strings.TrimSpace(in.Title) == "" {
+		in.Title = TitleFromName(f.Name)
+	}
+	r, err := s.resolve(ctx, in)
+	if err != nil {
+		return 0, err
+	}
+	if f == nil && r.in.LinkURL == "" {
+		return 0, errs.Invalid("file", "Choose a file to upload, or give a link to the document elsewhere.")
+	}
+	var st Stored
+	state := StateNone
+	if f != nil {
+		if st, err = s.files.Put(f.Name, f.Body, s.MaxUpload, true); err != nil {
+			return 0, err
+		}
+		state = StatePending
+		r.in.LinkURL = ""
+	}
+	var byID any
+	if by > 0 {
+		byID = by
+	}
+	return s.insertTx(ctx, tx, r, st, state, "", "", byID, nil, "", s.now())
 }
 
 // TitleFromName makes a readable title from a file name.

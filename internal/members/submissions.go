@@ -573,7 +573,7 @@ func (s *Service) CountQueue(ctx context.Context) (int, error) {
 // published as this package's own pages (no Publisher), newest first;
 // members-only ones only when withMembersOnly.
 func (s *Service) Published(ctx context.Context, orgID int64, withMembersOnly bool, limit int) ([]Submission, error) {
-	q := "s.organisation_id = $1 AND s.state = 'approved' AND s.published_url LIKE '/members/%'"
+	q := "s.organisation_id = $1 AND s.state = 'approved'"
 	if !withMembersOnly {
 		q += " AND s.members_only = FALSE"
 	}

@@ -166,7 +166,7 @@ func TestBrowserJoinToPublishedNews(t *testing.T) {
 		chromedp.WaitVisible(css(`#news`)),
 	)
 	shot("6-profile")
-	do("open the news", chromedp.Click(css(`a[href^="/members/lake-chad-civic-watch/news/"]`)), chromedp.WaitVisible(css(`article h1`)))
+	do("open the news", chromedp.Click(css(`ul.item-list a[href^="/articles/"]`)), chromedp.WaitVisible(css(`article h1`)))
 	if h := text(`article h1`); h != "Camp near Monguno shelled" {
 		t.Fatalf("published news: %q", h)
 	}

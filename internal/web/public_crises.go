@@ -132,17 +132,17 @@ func (s *Server) crisisPageHandler(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &crisisPage{Base: s.base(w, r, c.Title), Crisis: c, Summary: markdown(c.Summary), Preview: !c.Published}
+	p := &crisisPage{Base: s.base(w, r, c.Title), Crisis: c, Summary: s.markdown(c.Summary), Preview: !c.Published}
 	p.Section = "crises"
 	p.Description = summaryText(c.Summary, 200)
 	p.NoIndex = !c.Published
 	p.Feeds = []FeedLink{{Title: s.t(r, "%s: updates", c.Title), URL: c.URL() + "/feed.atom"}}
 	for i, sec := range c.Sections {
-		p.Sections = append(p.Sections, renderedSection{ID: "section-" + strconv.Itoa(i+1), Heading: sec.Heading, Body: markdown(sec.Body)})
+		p.Sections = append(p.Sections, renderedSection{ID: "section-" + strconv.Itoa(i+1), Heading: sec.Heading, Body: s.markdown(sec.Body)})
 	}
 	for _, u := range c.Updates {
 		if u.Published() {
-			p.Updates = append(p.Updates, renderedUpdate{Update: u, HTML: markdown(u.Body)})
+			p.Updates = append(p.Updates, renderedUpdate{Update: u, HTML: s.markdown(u.Body)})
 		}
 	}
 	if c.TagID != 0 {
@@ -200,7 +200,7 @@ func (s *Server) crisisFeed(w http.ResponseWriter, r *http.Request) {
 		if !u.Published() {
 			continue
 		}
-		content := fmt.Sprintf("<p><strong>%s</strong></p>", template.HTMLEscapeString(s.locale(r).Date(u.HappenedOn))) + string(markdown(u.Body))
+		content := fmt.Sprintf("<p><strong>%s</strong></p>", template.HTMLEscapeString(s.locale(r).Date(u.HappenedOn))) + string(s.markdown(u.Body))
 		f.Entries = append(f.Entries, atomEntry{
 			Title:     u.Title,
 			ID:        page + "#" + u.Anchor(),

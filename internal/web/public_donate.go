@@ -363,7 +363,7 @@ func (s *Server) appealView(r *http.Request, a donations.Appeal) (appealView, er
 	for _, t := range pr.Other {
 		v.Other = append(v.Other, donations.Display(t.Minor, t.Currency))
 	}
-	v.Story = markdown(a.Summary)
+	v.Story = s.markdown(a.Summary)
 	return v, nil
 }
 

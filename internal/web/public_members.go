@@ -17,10 +17,7 @@ import (
 	"coalition/internal/mail"
 	"coalition/internal/members"
 	"coalition/internal/places"
-
-	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
+	"coalition/internal/render"
 )
 
 // RelatedItem is an article or a document listed on a member's profile, a
@@ -51,27 +48,15 @@ func seesMembersOnly(u *accounts.User) bool {
 	return u.IsStaff() || u != nil && u.Role == accounts.RoleMember && u.OrganisationID != 0 && !u.Disabled
 }
 
-// The Markdown of member profiles, submissions and crisis pages is rendered
-// without raw HTML and then sanitised: text written by members is shown to
-// everyone. (The publishing area's renderer replaces this when merged.)
-var (
-	memberMarkdown = goldmark.New(goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table))
-	memberPolicy   = func() *bluemonday.Policy {
-		p := bluemonday.UGCPolicy()
-		p.RequireNoFollowOnLinks(true)
-		p.AddTargetBlankToFullyQualifiedLinks(false)
-		p.AllowURLSchemes("http", "https", "mailto")
-		return p
-	}()
-)
-
-// markdown renders Markdown to sanitised HTML.
-func markdown(src string) template.HTML {
-	var b bytes.Buffer
-	if err := memberMarkdown.Convert([]byte(src), &b); err != nil {
-		return template.HTML(template.HTMLEscapeString(src)) //nolint:gosec // escaped
+// markdown renders the Markdown that members and staff write outside
+// articles (member profiles, submissions, crisis pages, appeal descriptions)
+// with the site's one renderer: sanitised, with e-mail addresses cloaked.
+func (s *Server) markdown(src string) template.HTML {
+	doc, err := render.Markdown(src, render.Options{CloakURL: func(addr string) string { return "/contact/" + s.cloakToken(addr) }})
+	if err != nil {
+		return template.HTML("<p>" + template.HTMLEscapeString(src) + "</p>") //nolint:gosec // escaped
 	}
-	return template.HTML(memberPolicy.SanitizeBytes(b.Bytes())) //nolint:gosec // sanitised
+	return doc.HTML
 }
 
 // memberLimits registers the rate limits of the join form and the member area.
@@ -292,7 +277,7 @@ func (s *Server) memberProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	u := userFrom(ctx)
-	p := &memberProfilePage{Base: s.base(w, r, o.Name), Org: o, Description: markdown(o.Description)}
+	p := &memberProfilePage{Base: s.base(w, r, o.Name), Org: o, Description: s.markdown(o.Description)}
 	p.Section = "members"
 	p.Own = u != nil && u.OrganisationID == o.ID
 	if !o.Public {
@@ -394,7 +379,7 @@ func (s *Server) memberNews(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &memberNewsPage{Base: s.base(w, r, sub.Title), Org: o, Sub: sub, Body: markdown(sub.Body)}
+	p := &memberNewsPage{Base: s.base(w, r, sub.Title), Org: o, Sub: sub, Body: s.markdown(sub.Body)}
 	p.Section = "members"
 	p.Description = sub.Summary
 	p.NoIndex = sub.MembersOnly
@@ -407,7 +392,7 @@ func (s *Server) memberDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &memberNewsPage{Base: s.base(w, r, sub.Title), Org: o, Sub: sub, Body: markdown(sub.Body)}
+	p := &memberNewsPage{Base: s.base(w, r, sub.Title), Org: o, Sub: sub, Body: s.markdown(sub.Body)}
 	p.Section = "members"
 	p.Description = sub.Summary
 	p.NoIndex = sub.MembersOnly

@@ -5,7 +5,9 @@ import (
 	"sort"
 	"strings"
 
+	"coalition/internal/crises"
 	"coalition/internal/library"
+	"coalition/internal/members"
 	"coalition/internal/places"
 	"coalition/internal/search"
 )
@@ -84,6 +86,8 @@ type placePage struct {
 	FeedURL    string
 	// Articles fills itself once articles are in the search index.
 	Articles    []search.Hit
+	Crises      []crises.Crisis        // crises in the place's countries
+	Orgs        []members.Organisation // member organisations based there
 	ArticlesURL string
 	Themes      []placeCount // themes most documents here carry
 }
@@ -140,6 +144,17 @@ func (s *Server) regionPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	codes := crises.RegionCountries(s.Places.Gaz, t.Slug)
+	if t.Kind == places.KindGrouping {
+		codes = nil
+		for _, ct := range p.Countries {
+			codes = append(codes, ct.Tag.Code)
+		}
+	}
+	if err := s.placeCrisesAndMembers(r, p, codes); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "pages/place", p)
 }
 
@@ -180,7 +195,31 @@ func (s *Server) countryPage(w http.ResponseWriter, r *http.Request) {
 		p.Names = cty.Names
 		p.NameLangs = []string{"en", "fr", "es", "ar", "zh", "ru"}
 	}
+	if err := s.placeCrisesAndMembers(r, p, []string{t.Code}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "pages/place", p)
+}
+
+// placeCrisesAndMembers lists the crises and member organisations of the
+// place's countries.
+func (s *Server) placeCrisesAndMembers(r *http.Request, p *placePage, iso3 []string) error {
+	if len(iso3) == 0 {
+		return nil
+	}
+	var err error
+	if s.Crises != nil {
+		if p.Crises, err = s.Crises.ForCountries(r.Context(), iso3...); err != nil {
+			return err
+		}
+	}
+	if s.Members != nil {
+		if p.Orgs, err = s.Members.ForCountries(r.Context(), iso3...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // placeCommon fills what every place page has: the latest documents there,
