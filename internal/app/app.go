@@ -45,9 +45,11 @@ type App struct {
 	Settings *settings.Store
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
-	Places   *places.Service
-	Members  *members.Service
-	Crises   *crises.Service
+	// Mail is the mailing lists, alerts and campaigns.
+	Mail    *mail.Service
+	Places  *places.Service
+	Members *members.Service
+	Crises  *crises.Service
 	// Donations takes gifts; its newsletter sign-up is wired with
 	// Donations.SetNewsletter once the mailing lists exist.
 	Donations *donations.Service
@@ -120,7 +122,8 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := mail.NewSMTPTransport(sc, mail.SMTPOptions{From: cfg.MailFrom})
+		t, err := mail.NewSMTPTransport(sc, mail.SMTPOptions{From: cfg.MailFrom, ReturnPath: cfg.BounceAddress,
+			DKIMKeyFile: cfg.DKIMKey, DKIMSelector: cfg.DKIMSelector, DKIMDomain: cfg.DKIMDomain})
 		if err != nil {
 			return nil, err
 		}
@@ -132,6 +135,13 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 		return nil, err
 	}
 	a.Places = p
+	bounce := cfg.BounceAddress
+	if bounce == "" {
+		bounce = cfg.MailFrom
+	}
+	a.Mail = mail.New(mail.Options{DB: d, Outbox: a.Outbox, Settings: a.Settings, Places: p, Log: log, Now: now,
+		BaseURL: cfg.BaseURL, From: cfg.MailFrom, Transport: transport, Connections: cfg.MailConnections,
+		RatePerSec: cfg.MailRate, RatePerHour: cfg.MailHourly, BounceAddr: bounce, Tracking: cfg.MailTracking})
 	a.Members = members.New(d, p, now)
 	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
 	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {
@@ -187,7 +197,7 @@ func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
 		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
-		Search: a.Search, Library: a.Library, Related: related{a},
+		Search: a.Search, Library: a.Library, Related: related{a}, Mail: a.Mail,
 	})
 }
 
@@ -258,6 +268,8 @@ func (a *App) workers() map[string]func(context.Context) {
 		"donations":     a.Donations.Run,
 		"publish":       func(ctx context.Context) { a.Content.Run(ctx, a.Log) },
 		"extract":       a.Library.Run,
+		"mail-sender":   a.Mail.RunSender,
+		"alerts":        a.Mail.RunAlerts,
 	}
 }
 

@@ -29,6 +29,17 @@ type Config struct {
 	SMTPURL  string // smtp://[user:pass@]host:port or smtps://…; empty keeps mail in the outbox
 	MailFrom string // From: address of outgoing mail
 
+	// Bulk mail (campaigns and alerts).
+	DKIMKey         string  // PEM private key file for DKIM signing; empty: no signing
+	DKIMSelector    string  // DKIM selector (DNS: SELECTOR._domainkey.DOMAIN)
+	DKIMDomain      string  // signing domain; From's domain when empty
+	BounceAddress   string  // Return-Path of bulk mail and the mailto of List-Unsubscribe
+	BounceSecret    string  // shared secret of /webhooks/bounce (?secret=… or Bearer)
+	MailRate        float64 // campaign messages per second (0: no limit)
+	MailHourly      int     // campaign messages per hour (0: no limit)
+	MailConnections int     // SMTP connections the sender uses at once
+	MailTracking    bool    // count opens (off by default)
+
 	MetricsToken string // bearer token that opens /metrics to non-loopback clients
 
 	MaxUploadMB     int           // largest accepted upload
@@ -55,6 +66,7 @@ func Default() Config {
 		MaxUploadMB:     50,
 		ShutdownTimeout: 20 * time.Second,
 		Currencies:      "USD,EUR",
+		MailConnections: 4,
 		DonationMin:     1,
 		DonationMax:     100000,
 	}
@@ -70,6 +82,15 @@ func (c *Config) ServerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.SMTPURL, "smtp", c.SMTPURL, "outgoing mail server `smtp://[user:pass@]host:port` (smtps:// for implicit TLS); empty keeps mail in the admin outbox")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "From `address` of outgoing mail (default noreply@HOST)")
+	fs.StringVar(&c.DKIMKey, "dkim-key", c.DKIMKey, "PEM private key `FILE` (RSA or Ed25519) to DKIM-sign outgoing mail")
+	fs.StringVar(&c.DKIMSelector, "dkim-selector", c.DKIMSelector, "DKIM `selector` published in DNS (required with --dkim-key)")
+	fs.StringVar(&c.DKIMDomain, "dkim-domain", c.DKIMDomain, "DKIM signing `domain` (default: the domain of --mail-from)")
+	fs.StringVar(&c.BounceAddress, "bounce-address", c.BounceAddress, "Return-Path `address` of bulk mail, also the mailto of List-Unsubscribe (default --mail-from)")
+	fs.StringVar(&c.BounceSecret, "bounce-secret", c.BounceSecret, "shared `secret` that opens /webhooks/bounce (as ?secret= or a Bearer token); empty accepts API tokens only")
+	fs.Float64Var(&c.MailRate, "mail-rate", c.MailRate, "campaign `messages` per second (0: as fast as the server takes them)")
+	fs.IntVar(&c.MailHourly, "mail-hourly", c.MailHourly, "campaign `messages` per hour (0: no hourly limit)")
+	fs.IntVar(&c.MailConnections, "mail-connections", c.MailConnections, "SMTP `connections` the campaign sender uses at once")
+	fs.BoolVar(&c.MailTracking, "mail-tracking", c.MailTracking, "count campaign opens with a pixel (off by default: no tracking)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "bearer `token` that opens /metrics beyond loopback")
 	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", c.MaxUploadMB, "largest accepted upload in `MB`")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
@@ -201,6 +222,18 @@ func (c *Config) Validate() error {
 		if !strings.Contains(u.Hostname(), ".") {
 			c.MailFrom = "noreply@localhost.localdomain"
 		}
+	}
+	if c.DKIMKey != "" && c.DKIMSelector == "" {
+		return errors.New("--dkim-selector is required with --dkim-key")
+	}
+	if c.MailRate < 0 || c.MailHourly < 0 {
+		return errors.New("--mail-rate and --mail-hourly must not be negative")
+	}
+	if c.MailConnections < 1 || c.MailConnections > 64 {
+		return fmt.Errorf("--mail-connections %d: want 1 to 64", c.MailConnections)
+	}
+	if c.BounceAddress != "" && !strings.Contains(c.BounceAddress, "@") {
+		return fmt.Errorf("--bounce-address %q: want an e-mail address", c.BounceAddress)
 	}
 	if !strings.Contains(c.MailFrom, "@") {
 		return fmt.Errorf("--mail-from %q: want an e-mail address", c.MailFrom)

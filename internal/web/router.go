@@ -105,6 +105,48 @@ func (s *Server) routes() []Route {
 		{"POST /member/submissions/{id}", Member, s.memberResubmit},
 		{"GET /member/submissions/{id}/file", Member, s.memberSubmissionFile},
 
+		// Mailing lists, alerts and campaigns (issue 5): public side (public_subscribe.go).
+		{"GET /subscribe", Public, s.subscribeForm},
+		{"POST /subscribe", Public, s.subscribe},
+		{"GET /subscribe/thanks", Public, s.subscribeThanks},
+		{"GET /subscribe/confirm/{token}", Public, s.confirmForm}, // a button, so that link scanners confirm nothing
+		{"POST /subscribe/confirm/{token}", Public, s.confirmSubscription},
+		{"GET /subscribe/manage/{token}", Public, s.preferencesForm}, // signed link, no password
+		{"POST /subscribe/manage/{token}", Public, s.savePreferences},
+		{"POST /subscribe/manage/{token}/leave", Public, s.leaveAll},
+		{"GET /subscribe/address/{token}", Public, s.addressForm},
+		{"POST /subscribe/address/{token}", Public, s.confirmAddress},
+		{"GET /unsubscribe/{token}", Public, s.unsubscribeForm},
+		{"POST /unsubscribe/{token}", Hook, s.oneClickUnsubscribe}, // RFC 8058: no cookie, session or CSRF token
+		{"GET /newsletters", Public, s.newslettersArchive},
+		{"GET /newsletters/{slug}", Public, s.newsletterArchived},
+		{"POST /webhooks/bounce", Hook, s.bounceWebhook}, // --bounce-secret or an API token, checked inside
+		// JSON admin API (api_mail.go): bearer tokens from `coalition token create`.
+		{"GET /api/v1/lists", Token, s.apiLists},
+		{"POST /api/v1/subscribers", Token, s.apiAddSubscriber},
+		{"POST /api/v1/campaigns", Token, s.apiCreateCampaign},
+		{"GET /api/v1/campaigns/{id}", Token, s.apiCampaign},
+		{"POST /api/v1/campaigns/{id}/send", Token, s.apiSendCampaign},
+		// Admin (admin_mail*.go).
+		{"GET /admin/lists", Staff, s.adminLists},
+		{"POST /admin/lists", Staff, s.adminCreateList},
+		{"POST /admin/lists/{id}", Staff, s.adminSaveList},
+		{"POST /admin/lists/{id}/delete", Admin, s.adminDeleteList},
+		{"GET /admin/subscribers", Staff, s.adminSubscribers},
+		{"GET /admin/subscribers/export.csv", Admin, s.adminExportSubscribers},
+		{"GET /admin/subscribers/import", Admin, s.adminImportForm},
+		{"POST /admin/subscribers/import", Admin, s.adminImportSubscribers},
+		{"GET /admin/subscribers/{id}", Staff, s.adminSubscriber},
+		{"POST /admin/subscribers/{id}/{action}", Admin, s.adminSubscriberAction},
+		{"GET /admin/campaigns", Staff, s.adminCampaigns},
+		{"GET /admin/campaigns/new", Staff, s.adminNewCampaign},
+		{"POST /admin/campaigns", Staff, s.adminSaveCampaign},
+		{"GET /admin/campaigns/{id}", Staff, s.adminCampaign},
+		{"POST /admin/campaigns/{id}", Staff, s.adminSaveCampaign},
+		{"GET /admin/campaigns/{id}/preview", Staff, s.adminPreviewCampaign},
+		{"GET /admin/campaigns/{id}/progress", Staff, s.adminCampaignProgress}, // server-sent events
+		{"POST /admin/campaigns/{id}/{action}", Staff, s.adminCampaignAction}, // test, schedule, unschedule, send, cancel, delete
+
 		// Crises (issue 6).
 		{"GET /crises", Public, s.crisesIndex},
 		{"GET /crises/status.css", Public, s.crisisStatusCSS},

@@ -37,6 +37,7 @@ type Deps struct {
 	Settings *settings.Store
 	Audit    *audit.Log
 	Outbox   *mail.Outbox
+	Mail     *mail.Service // mailing lists, alerts, campaigns
 	Places   *places.Service
 	Members  *members.Service
 	Crises   *crises.Service
