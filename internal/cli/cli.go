@@ -36,6 +36,7 @@ func commands() []command {
 		{"serve", "serve the site", runServe},
 		{"demo", "serve the site after loading demo content (once)", runDemo},
 		{"user", "add, list users or set a password (user add|passwd|list)", runUser},
+		{"token", "create, list or revoke API tokens (token create --role admin|editor)", runToken},
 		{"import", "bulk-import documents from a CSV (import documents --metadata FILE.csv)", runImport},
 		{"migrate", "apply pending database migrations, or list them (migrate [status])", runMigrate},
 		{"backup", "write a consistent copy of the SQLite database while the site runs", runBackup},

@@ -79,7 +79,13 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	case errors.Is(err, errs.ErrUnavailable):
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable; try again later"})
+	case errors.Is(err, errs.ErrForbidden):
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "this token may not do that"})
 	default:
+		if ie, ok := errs.AsInvalid(err); ok {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": ie.Msg, "field": ie.Field})
+			return
+		}
 		s.Log.Error("api", "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error; it has been logged"})
 	}

@@ -19,8 +19,3 @@ func (s *Server) oneClickUnsubscribe(w http.ResponseWriter, r *http.Request) { s
 func (s *Server) newslettersArchive(w http.ResponseWriter, r *http.Request)  { s.notFound(w, r) }
 func (s *Server) newsletterArchived(w http.ResponseWriter, r *http.Request)  { s.notFound(w, r) }
 func (s *Server) bounceWebhook(w http.ResponseWriter, r *http.Request)       { s.notFound(w, r) }
-func (s *Server) apiLists(w http.ResponseWriter, r *http.Request)            { s.notFound(w, r) }
-func (s *Server) apiAddSubscriber(w http.ResponseWriter, r *http.Request)    { s.notFound(w, r) }
-func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request)   { s.notFound(w, r) }
-func (s *Server) apiCampaign(w http.ResponseWriter, r *http.Request)         { s.notFound(w, r) }
-func (s *Server) apiSendCampaign(w http.ResponseWriter, r *http.Request)     { s.notFound(w, r) }
