@@ -158,6 +158,7 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	// Connect the areas (wire.go).
 	a.wireArticleIndex()
 	a.Members.Publisher = memberPublisher{a}
+	a.wireMail()
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -197,7 +198,7 @@ func (a *App) Handler(ctx context.Context) (*web.Server, error) {
 	return web.New(ctx, web.Deps{
 		Config: a.Config, DB: a.DB, Log: a.Log, Accounts: a.Accounts, Settings: a.Settings,
 		Audit: a.Audit, Outbox: a.Outbox, Places: a.Places, Members: a.Members, Crises: a.Crises, Donations: a.Donations, Content: a.Content, Media: a.Media, Now: func() time.Time { return a.Now() }, Registry: a.Registry,
-		Search: a.Search, Library: a.Library, Related: related{a}, Mail: a.Mail,
+		Search: a.Search, Library: a.Library, Related: related{a}, Mail: a.Mail, Subscribers: mailPeople{a.Mail},
 	})
 }
 
@@ -270,6 +271,7 @@ func (a *App) workers() map[string]func(context.Context) {
 		"extract":       a.Library.Run,
 		"mail-sender":   a.Mail.RunSender,
 		"alerts":        a.Mail.RunAlerts,
+		"alert-sweep":   a.alertSweep,
 	}
 }
 

@@ -26,7 +26,7 @@ const (
 const marker = "demo.version"
 
 // version is bumped when the demo gains content; Load adds what is missing.
-const version = "5"
+const version = "6"
 
 // Load fills an empty site with the demo content once. It reports whether it
 // loaded anything.
@@ -68,6 +68,9 @@ func Load(ctx context.Context, a *app.App) (bool, error) {
 	}
 	if err := loadDonations(ctx, a); err != nil {
 		return false, fmt.Errorf("donations: %w", err)
+	}
+	if err := loadMail(ctx, a); err != nil {
+		return false, fmt.Errorf("mailing lists: %w", err)
 	}
 	if err := a.Settings.SetValue(ctx, marker, version); err != nil {
 		return false, err

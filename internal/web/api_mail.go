@@ -39,10 +39,7 @@ func (s *Server) apiToken(w http.ResponseWriter, r *http.Request) (accounts.APIT
 
 // readJSON decodes a small JSON body, answering 400 itself on failure.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "send application/json"})
-		return false
-	}
+	// Any Content-Type is read as JSON (curl -d sends form encoding by default).
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -226,4 +223,65 @@ func (s *Server) apiSendCampaign(w http.ResponseWriter, r *http.Request) {
 	s.Mail.Kick()
 	s.Log.Info("campaign sent through the API", "campaign", id, "token", t.ID)
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": id, "status": mail.CampaignSending})
+}
+
+// openAPIMailPaths describes the mailing lists' admin API.
+func openAPIMailPaths() map[string]any {
+	secured := []any{map[string]any{"bearerToken": []any{}}}
+	idParam := []any{map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer"}}}
+	unauth := jsonResponse("No valid bearer token.", ref("Error"))
+	invalid := jsonResponse("The input is not valid; error says why and field names the field.", ref("Error"))
+	body := func(schema string) map[string]any {
+		return map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(schema)}}}
+	}
+	return map[string]any{
+		"/lists": map[string]any{"get": map[string]any{
+			"summary": "The mailing lists", "operationId": "listLists", "security": secured,
+			"responses": map[string]any{"200": jsonResponse("Every list.", ref("MailingLists")), "401": unauth},
+		}},
+		"/subscribers": map[string]any{"post": map[string]any{
+			"summary":     "Add a subscriber",
+			"description": `status "confirmed" imports an address whose consent you obtained elsewhere (no e-mail is sent); "pending" (the default) sends the usual confirmation e-mail. An existing address is updated and added to the lists.`,
+			"operationId": "addSubscriber", "security": secured, "requestBody": body("SubscriberInput"),
+			"responses": map[string]any{"201": jsonResponse("The subscriber.", ref("Subscriber")), "401": unauth, "422": invalid},
+		}},
+		"/campaigns": map[string]any{"post": map[string]any{
+			"summary": "Create a draft campaign", "operationId": "createCampaign", "security": secured, "requestBody": body("CampaignInput"),
+			"responses": map[string]any{"201": jsonResponse("The new campaign's id.", obj(map[string]any{"id": integer(""), "status": str("draft")}, "id")),
+				"401": unauth, "422": invalid},
+		}},
+		"/campaigns/{id}": map[string]any{"get": map[string]any{
+			"summary": "A campaign and its delivery counts", "operationId": "getCampaign", "security": secured, "parameters": idParam,
+			"responses": map[string]any{"200": jsonResponse("The campaign.", ref("Campaign")), "401": unauth, "404": jsonResponse("No such campaign.", ref("Error"))},
+		}},
+		"/campaigns/{id}/send": map[string]any{"post": map[string]any{
+			"summary":     "Start sending a campaign now",
+			"description": "Creates one delivery per confirmed subscriber of the campaign's lists and returns at once; poll GET /campaigns/{id} until status is sent.",
+			"operationId": "sendCampaign", "security": secured, "parameters": idParam,
+			"responses": map[string]any{"202": jsonResponse("Sending.", obj(map[string]any{"id": integer(""), "status": str("sending")})),
+				"401": unauth, "404": jsonResponse("No such campaign.", ref("Error")), "422": invalid},
+		}},
+	}
+}
+
+func openAPIMailSchemas() map[string]any {
+	ids := arr(map[string]any{"type": "integer"}, "List ids (see GET /lists).")
+	return map[string]any{
+		"MailingLists": obj(map[string]any{"items": arr(obj(map[string]any{
+			"id": integer(""), "name": str(""), "slug": str(""), "description": str(""),
+			"members_only": map[string]any{"type": "boolean"}, "subscribers": integer("Confirmed active subscribers."),
+		}, "id", "name"), "")}, "items"),
+		"SubscriberInput": obj(map[string]any{"email": str(""), "name": str(""), "lists": ids,
+			"status": map[string]any{"type": "string", "enum": []string{"confirmed", "pending"}}}, "email", "lists"),
+		"Subscriber": obj(map[string]any{"id": integer(""), "email": str(""), "status": str("confirmed or pending")}, "id", "email", "status"),
+		"CampaignInput": obj(map[string]any{"subject": str(""), "preheader": str("Preview line shown by mail programs."),
+			"body": str("Markdown."), "lists": ids, "articles": arr(map[string]any{"type": "integer"}, "Article ids for an \"In this issue\" newsletter."),
+			"archive": map[string]any{"type": "boolean", "description": "Show in the public archive /newsletters once sent (default true)."}}, "subject", "body", "lists"),
+		"Campaign": obj(map[string]any{"id": integer(""), "subject": str(""),
+			"status": map[string]any{"type": "string", "enum": []string{"draft", "scheduled", "sending", "sent", "cancelled"}},
+			"lists":  ids, "total": integer("Recipients."), "sent": integer(""), "failed": integer(""), "remaining": integer(""),
+			"rate":       map[string]any{"type": "number", "description": "Messages per second over the last minute."},
+			"started_at": str("RFC 3339, once sending started."), "finished_at": str("RFC 3339, once sent.")},
+			"id", "status", "total", "sent", "failed", "remaining"),
+	}
 }

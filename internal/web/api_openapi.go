@@ -16,6 +16,7 @@ type openAPIGroup struct {
 func openAPIGroups() []openAPIGroup {
 	return []openAPIGroup{
 		{openAPIDocumentsPaths, openAPIDocumentsSchemas},
+		{openAPIMailPaths, openAPIMailSchemas},
 	}
 }
 
@@ -36,11 +37,13 @@ func (s *Server) openAPIDocument() map[string]any {
 		"info": map[string]any{
 			"title":       site + " public API",
 			"version":     "1",
-			"description": "Read-only access to the public content of the site. No key is needed; members-only items appear only with a signed-in member's session.",
+			"description": "Read-only access to the public content of the site (no key needed; members-only items appear only with a signed-in member's session), and the mailing lists' admin API, which needs a bearer token from `coalition token create`.",
 		},
-		"servers":    []any{map[string]any{"url": s.Config.BaseURL + "/api/v1"}},
-		"paths":      paths,
-		"components": map[string]any{"schemas": schemas},
+		"servers": []any{map[string]any{"url": s.Config.BaseURL + "/api/v1"}},
+		"paths":   paths,
+		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{
+			"bearerToken": map[string]any{"type": "http", "scheme": "bearer", "description": "A token printed by `coalition token create --role admin|editor`."},
+		}},
 	}
 }
 

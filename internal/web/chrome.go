@@ -2,9 +2,11 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"strings"
 	"sync"
+	"time"
 
 	"coalition/internal/settings"
 )
@@ -18,11 +20,20 @@ import (
 
 const csrfPlaceholder = "csrf-placeholder-4b1d"
 
+// sourcePlaceholder stands for the page's path in the subscribe form of the
+// "Get involved" block (recorded as where the reader subscribed).
+const sourcePlaceholder = "/source-placeholder-9e3a"
+
+// chromeTTL bounds how long the chrome shows mailing lists after an editor
+// changes them (the lists are read from the database at most this often).
+const chromeTTL = time.Minute
+
 type chromeEntry struct {
 	site        settings.Settings
 	year        int
 	getInvolved string
 	footer      string
+	at          time.Time
 }
 
 type chromeCache struct {
@@ -62,7 +73,7 @@ func (s *Server) chrome(b *Base) (template.HTML, template.HTML) {
 	s.chromes.mu.RLock()
 	e, ok := s.chromes.entries[lang]
 	s.chromes.mu.RUnlock()
-	if !ok || e.site != b.Site || e.year != b.Year {
+	if !ok || e.site != b.Site || e.year != b.Year || time.Since(e.at) > chromeTTL {
 		e = s.renderChrome(b)
 		s.chromes.mu.Lock()
 		if s.chromes.entries == nil {
@@ -75,12 +86,25 @@ func (s *Server) chrome(b *Base) (template.HTML, template.HTML) {
 	if strings.Contains(gi, csrfPlaceholder) {
 		gi = strings.ReplaceAll(gi, csrfPlaceholder, b.CSRF)
 	}
+	if strings.Contains(gi, sourcePlaceholder) {
+		gi = strings.ReplaceAll(gi, sourcePlaceholder, template.HTMLEscapeString(b.Path))
+	}
 	return template.HTML(gi), template.HTML(footer) //nolint:gosec // rendered by html/template
 }
 
 func (s *Server) renderChrome(b *Base) chromeEntry {
 	t := s.tmpl.baseFor(b.L.Lang)
-	neutral := Base{L: b.L, Site: b.Site, CSRF: csrfPlaceholder, BaseURL: b.BaseURL, Year: b.Year}
+	neutral := Base{L: b.L, Site: b.Site, CSRF: csrfPlaceholder, BaseURL: b.BaseURL, Year: b.Year, Path: sourcePlaceholder}
+	if s.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ls, err := s.Mail.OfferedLists(ctx, false)
+		cancel()
+		if err != nil {
+			s.Log.Warn("chrome: mailing lists", "err", err)
+		}
+		neutral.SubscribeLists = ls
+		neutral.SubscribeConsent = b.L.T(consentShort)
+	}
 	var gi, footer bytes.Buffer
 	if err := t.ExecuteTemplate(&gi, "get_involved", &neutral); err != nil {
 		s.Log.Error("render chrome", "err", err)
@@ -88,5 +112,5 @@ func (s *Server) renderChrome(b *Base) chromeEntry {
 	if err := t.ExecuteTemplate(&footer, "footer", &neutral); err != nil {
 		s.Log.Error("render chrome", "err", err)
 	}
-	return chromeEntry{site: b.Site, year: b.Year, getInvolved: gi.String(), footer: footer.String()}
+	return chromeEntry{site: b.Site, year: b.Year, getInvolved: gi.String(), footer: footer.String(), at: time.Now()}
 }

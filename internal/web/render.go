@@ -18,6 +18,7 @@ import (
 	"coalition/internal/accounts"
 	"coalition/internal/errs"
 	"coalition/internal/i18n"
+	"coalition/internal/mail"
 	"coalition/internal/settings"
 )
 
@@ -178,8 +179,11 @@ type Base struct {
 	// The "Get involved" block and the footer depend only on the settings
 	// and the language, so they are rendered once and reused (see chrome.go).
 	GetInvolvedHTML template.HTML
-	FooterHTML      template.HTML
-	NavHTML         template.HTML
+	// For the chrome's subscribe form only (see chrome.go).
+	SubscribeLists   []mail.List
+	SubscribeConsent string
+	FooterHTML       template.HTML
+	NavHTML          template.HTML
 }
 
 // FeedLink is an Atom feed advertised with <link rel="alternate">.

@@ -97,6 +97,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.memberLimits()
+	s.subscribeLimits()
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
