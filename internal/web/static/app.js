@@ -281,3 +281,30 @@
     if (f && f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) { ev.preventDefault(); }
   }, true);
 })();
+
+// Campaign progress (admin): figures and bar follow the server-sent events
+// of /admin/campaigns/{id}/progress; once the campaign is sent or stopped
+// the page reloads. Without this script the page refreshes itself.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-progress]");
+  if (!box || !window.EventSource || !window.JSON) { return; }
+  var bar = box.querySelector("progress");
+  var es = new EventSource(box.dataset.progress);
+  es.onmessage = function (ev) {
+    var d;
+    try { d = JSON.parse(ev.data); } catch (err) { return; }
+    Object.keys(d.text || {}).forEach(function (k) {
+      box.querySelectorAll('[data-stat="' + k + '"]').forEach(function (el) { el.textContent = d.text[k]; });
+    });
+    if (bar) {
+      bar.max = d.total || 1;
+      bar.value = d.done || 0;
+      bar.textContent = d.text ? d.text.percent : "";
+    }
+    if (d.finished || (d.status !== "sending" && d.status !== "scheduled")) {
+      es.close();
+      window.location.reload();
+    }
+  };
+})();
