@@ -202,7 +202,7 @@ func TestCampaignDrafts(t *testing.T) {
 		}
 
 		c, err := e.svc.CreateCampaign(ctx, mail.CampaignInput{Subject: "November update", Preheader: "Two stories",
-			Body: "Dear friends,\n\nSee [our report](/reports/2026) and ![map](/media/1/map.png).\n\n## Next steps\n\nMore soon.",
+			Body:       "Dear friends,\n\nSee [our report](/reports/2026) and ![map](/media/1/map.png).\n\n## Next steps\n\nMore soon.",
 			ArticleIDs: []int64{9, 7}, ListIDs: []int64{list}, Archive: true}, 0)
 		if err != nil {
 			t.Fatal(err)
