@@ -184,6 +184,13 @@ func durationText(l *i18n.Locale, d time.Duration) string {
 	}
 }
 
+// articlePick is one checkbox of the article picker.
+type articlePick struct {
+	mail.Article
+	Chosen bool
+	Older  bool // chosen earlier, no longer among the recent articles offered
+}
+
 type adminCampaignPage struct {
 	Base
 	Campaign *mail.Campaign
@@ -192,8 +199,9 @@ type adminCampaignPage struct {
 	Errors   formErrors // the compose form's
 	Lists    []mail.List
 	Articles []mail.Article
-	// Older are chosen articles no longer among the recent ones offered.
-	Older    []int64
+	// Picks are the article picker's checkboxes: the chosen articles in
+	// their order, then the other recent ones.
+	Picks    []articlePick
 	Editable bool
 	Figures  figures
 	// Actions: what was typed and what went wrong (keyed by action).
@@ -202,6 +210,7 @@ type adminCampaignPage struct {
 	Acts       formErrors
 	ArchiveURL string
 	Now        string // UTC, for the schedule field's min
+	NowText    string
 }
 
 func (p *adminCampaignPage) is(st string) bool { return p.Campaign != nil && p.Campaign.Status == st }
@@ -240,13 +249,21 @@ func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, status i
 			s.fail(w, r, err)
 			return
 		}
-		offered := map[int64]bool{}
+		// Chosen articles first, in the order (saving keeps it), then the others.
+		offered := map[int64]mail.Article{}
 		for _, a := range p.Articles {
-			offered[a.ID] = true
+			offered[a.ID] = a
 		}
 		for _, id := range p.Form.ArticleIDs {
-			if !offered[id] {
-				p.Older = append(p.Older, id)
+			a, ok := offered[id]
+			if !ok {
+				a = mail.Article{ID: id}
+			}
+			p.Picks = append(p.Picks, articlePick{Article: a, Chosen: true, Older: !ok})
+		}
+		for _, a := range p.Articles {
+			if !p.Form.HasArticle(a.ID) {
+				p.Picks = append(p.Picks, articlePick{Article: a})
 			}
 		}
 	}
@@ -269,6 +286,7 @@ func (s *Server) renderCampaign(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	p.Now = s.Now().UTC().Format("2006-01-02T15:04")
+	p.NowText = s.Now().UTC().Format("2006-01-02 15:04")
 	s.render(w, r, status, "admin/campaign", p)
 }
 

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -346,5 +347,73 @@ func TestMailAdminSubscribers(t *testing.T) {
 	}
 	if r := c.Get("/admin/lists"); strings.Contains(r.Body, `<th scope="row">Import Target`) || !strings.Contains(r.Body, "are deleted") {
 		t.Fatal("list not deleted")
+	}
+}
+
+// TestMailAdminSendingProgress: while a campaign sends (here it cannot
+// leave: no SMTP server), its page refreshes itself without JavaScript and
+// the progress stream reports figures every second until it is stopped.
+func TestMailAdminSendingProgress(t *testing.T) {
+	ctx := context.Background()
+	site := testkit.NewSite(t, testkit.SiteOptions{})
+	ed := site.AddUser(t, "ed@example.org", accounts.RoleEditor, "an editor password")
+	c := site.ClientAs(t, &ed)
+	list, err := site.App.Mail.CreateList(ctx, mail.ListInput{Name: "Waiting List"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.Mail.Add(ctx, mail.AddInput{Email: "ann@example.net", ListIDs: []int64{list.ID}, Status: "confirmed", Source: "import"}); err != nil {
+		t.Fatal(err)
+	}
+	camp, err := site.App.Mail.CreateCampaign(ctx, mail.CampaignInput{Subject: "Held back", Body: "Text.", ListIDs: []int64{list.ID}}, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/campaigns/" + idStr(camp.ID)
+	c.Get(path)
+	if r := c.Post(path+"/schedule", url.Values{"at": {"2001-01-01T10:00"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `value="2001-01-01T10:00"`) {
+		t.Fatalf("schedule in the past: %d", r.Status)
+	}
+	if r := c.Post(path+"/send", url.Values{"sure": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("send: %d %s", r.Status, errorText(r.Body))
+	}
+	r := c.Get(path)
+	for _, want := range []string{`<noscript><meta http-equiv="refresh" content="5"></noscript>`, `data-progress="` + path + `/progress"`,
+		`<progress id="campaign-bar"`, `data-stat="remaining">1<`, `action="` + path + `/cancel"`} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("sending page lacks %q", want)
+		}
+	}
+
+	// The stream: read one event, then go away.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, site.URL+path+"/progress", nil)
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(res.Body)
+	var event string
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			event = sc.Text()
+			break
+		}
+	}
+	res.Body.Close()
+	if !strings.Contains(event, `"status":"sending"`) || !strings.Contains(event, `"remaining":1`) || !strings.Contains(event, `"sent":0`) {
+		t.Fatalf("event: %q", event)
+	}
+
+	if r := c.Post(path+"/cancel", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", r.Status, errorText(r.Body))
+	}
+	if r := c.Get(path + "/progress"); !strings.Contains(r.Body, `"status":"cancelled"`) || !strings.Contains(r.Body, `"finished":true`) {
+		t.Fatalf("progress after cancelling: %s", r.Body)
+	}
+	if r := c.Get(path); strings.Contains(r.Body, "http-equiv") || !strings.Contains(r.Body, `action="`+path+`/delete"`) {
+		t.Fatal("a cancelled campaign still refreshes or cannot be deleted")
 	}
 }
