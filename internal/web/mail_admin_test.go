@@ -374,6 +374,22 @@ func TestMailAdminSendingProgress(t *testing.T) {
 	if r := c.Post(path+"/schedule", url.Values{"at": {"2001-01-01T10:00"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `value="2001-01-01T10:00"`) {
 		t.Fatalf("schedule in the past: %d", r.Status)
 	}
+	at := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Minute)
+	if r := c.Post(path+"/schedule", url.Values{"at": {at.Format("2006-01-02T15:04")}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("schedule: %d %s", r.Status, errorText(r.Body))
+	}
+	if got, err := site.App.Mail.GetCampaign(ctx, camp.ID); err != nil || got.Status != mail.CampaignScheduled || !got.ScheduledAt.Equal(at) {
+		t.Fatalf("scheduled: %v %s %v (want %v, read as UTC)", err, got.Status, got.ScheduledAt, at)
+	}
+	if r := c.Get(path); !strings.Contains(r.Body, "to be sent on "+at.Format("2006-01-02 15:04")+" UTC") || !strings.Contains(r.Body, `action="`+path+`/unschedule"`) {
+		t.Fatal("the scheduled time is not shown")
+	}
+	if r := c.Post(path+"/unschedule", url.Values{}); r.Status != http.StatusSeeOther {
+		t.Fatalf("unschedule: %d", r.Status)
+	}
+	if got, _ := site.App.Mail.GetCampaign(ctx, camp.ID); got.Status != mail.CampaignDraft { //nolint:errcheck // status checked
+		t.Fatalf("after unscheduling: %s", got.Status)
+	}
 	if r := c.Post(path+"/send", url.Values{"sure": {"1"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("send: %d %s", r.Status, errorText(r.Body))
 	}
