@@ -262,7 +262,11 @@ func parseSES(raw []byte) ([]Bounce, error) {
 			if !plausibleAddress(e) {
 				continue
 			}
-			detail := strings.TrimSpace(strings.Join(nonEmpty(n.Bounce.BounceType+"/"+n.Bounce.BounceSubType, r.Status, r.DiagnosticCode), " "))
+			bt := n.Bounce.BounceType
+			if n.Bounce.BounceSubType != "" {
+				bt += "/" + n.Bounce.BounceSubType
+			}
+			detail := strings.Join(nonEmpty(bt, r.Status, r.DiagnosticCode), " ")
 			out = append(out, Bounce{At: at(n.Bounce.Timestamp), Email: e, Kind: kind, Source: "ses", CampaignID: cid, Detail: detail})
 		}
 	case "Complaint":
@@ -283,7 +287,7 @@ func parseSES(raw []byte) ([]Bounce, error) {
 func nonEmpty(ss ...string) []string {
 	var out []string
 	for _, s := range ss {
-		if s != "" && s != "/" {
+		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}
 	}
