@@ -143,17 +143,25 @@ func (s *Service) Import(ctx context.Context, r io.Reader, listIDs []int64, conf
 		if len(batch) == 0 {
 			return nil
 		}
-		var results []signupResult
+		results := make([]signupResult, len(batch))
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			results = results[:0]
-			for _, row := range batch {
-				r, err := s.applySignup(ctx, tx, env, row.su)
-				if err != nil {
+			known, err := knownEmails(ctx, tx, batch)
+			if err != nil {
+				return err
+			}
+			// New addresses with consent go in a few multi-row statements;
+			// the rest one by one.
+			var fresh []int
+			for i, row := range batch {
+				if row.su.confirmed && !known[row.su.email] {
+					fresh = append(fresh, i)
+					continue
+				}
+				if results[i], err = s.applySignup(ctx, tx, env, row.su); err != nil {
 					return fmt.Errorf("line %d: %w", row.line, err)
 				}
-				results = append(results, r)
 			}
-			return nil
+			return s.addFresh(ctx, tx, batch, fresh, results)
 		})
 		if err != nil {
 			return fmt.Errorf("import: %w", db.Classify(err))
@@ -251,6 +259,105 @@ func (s *Service) Import(ctx context.Context, r io.Reader, listIDs []int64, conf
 		s.outbox.Kick()
 	}
 	return res, nil
+}
+
+// knownEmails returns which addresses of a batch are already subscribers.
+func knownEmails(ctx context.Context, tx *sql.Tx, batch []importRow) (map[string]bool, error) {
+	known := map[string]bool{}
+	ph := make([]string, len(batch))
+	args := make([]any, len(batch))
+	for i, r := range batch {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = r.su.email
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT email FROM subscribers WHERE email IN ("+strings.Join(ph, ", ")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("known addresses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		known[e] = true
+	}
+	return known, rows.Err()
+}
+
+// addFresh inserts the new, confirmed addresses batch[i] for i in fresh
+// with their active lists and consent rows, in multi-row statements.
+func (s *Service) addFresh(ctx context.Context, tx *sql.Tx, batch []importRow, fresh []int, results []signupResult) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	now := s.now()
+	args := []any{now}
+	vals := make([]string, 0, len(fresh))
+	for _, i := range fresh {
+		vals = append(vals, fmt.Sprintf("($%d, $%d, $1, $1, 'instant')", len(args)+1, len(args)+2))
+		args = append(args, batch[i].su.email, batch[i].su.name)
+	}
+	rows, err := tx.QueryContext(ctx, "INSERT INTO subscribers (email, name, created_at, confirmed_at, alert_frequency) VALUES "+
+		strings.Join(vals, ", ")+" RETURNING id, email", args...)
+	if err != nil {
+		return fmt.Errorf("add subscribers: %w", err)
+	}
+	ids := make(map[string]int64, len(fresh))
+	for rows.Next() {
+		var id int64
+		var e string
+		if err := rows.Scan(&id, &e); err != nil {
+			rows.Close()
+			return fmt.Errorf("add subscribers: %w", err)
+		}
+		ids[e] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("add subscribers: %w", err)
+	}
+	subArgs, subVals := []any{now}, []string{}
+	conArgs, conVals := []any{now}, []string{}
+	flushSubs := func() error {
+		if len(subVals) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, updated_at) VALUES "+strings.Join(subVals, ", "), subArgs...)
+		subArgs, subVals = subArgs[:1], subVals[:0]
+		if err != nil {
+			return fmt.Errorf("add subscriptions: %w", err)
+		}
+		return nil
+	}
+	for _, i := range fresh {
+		su := batch[i].su
+		id, ok := ids[su.email]
+		if !ok {
+			return fmt.Errorf("add subscribers: no id for line %d", batch[i].line)
+		}
+		results[i] = signupResult{created: true, sub: Subscriber{ID: id, Email: su.email, Name: su.name, CreatedAt: now, ConfirmedAt: now,
+			Frequency: FrequencyInstant, TokenVersion: 1}}
+		for _, l := range su.lists {
+			subVals = append(subVals, fmt.Sprintf("($%d, $%d, 'active', $1, $1)", len(subArgs)+1, len(subArgs)+2))
+			subArgs = append(subArgs, id, l.ID)
+			if len(subVals) >= 2000 {
+				if err := flushSubs(); err != nil {
+					return err
+				}
+			}
+		}
+		conVals = append(conVals, fmt.Sprintf("($%d, $1, 'import', 'import', '', $%d)", len(conArgs)+1, len(conArgs)+2))
+		conArgs = append(conArgs, id, describeLists(su.lists, nil))
+	}
+	if err := flushSubs(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO subscriber_consents (subscriber_id, created_at, action, source, consent_text, lists) VALUES "+
+		strings.Join(conVals, ", "), conArgs...); err != nil {
+		return fmt.Errorf("consent records: %w", err)
+	}
+	return nil
 }
 
 func containsList(ls []List, id int64) bool {
