@@ -1,0 +1,408 @@
+// Command mail measures campaign sending: one newsletter to 100,000
+// confirmed subscribers through a local SMTP sink (an in-process go-smtp
+// server that reads and discards each message), DKIM-signed, on SQLite or
+// PostgreSQL. Next to it, in the same run, the baseline: the same message
+// sent through the same sink by go-mail alone (our SMTP transport, no
+// database), over the same number of connections.
+//
+// It reports messages per second (end to end, from Send — which freezes the
+// body and creates one delivery row per recipient — until the campaign is
+// marked sent), the ratio to the baseline, and the peak resident memory of
+// the process during the campaign (the sink included).
+//
+//	go run ./bench/mail [-n 100000] [-connections 8] [-dkim rsa|ed25519] [-postgres postgres://…] [-write bench/RESULTS.md]
+//
+// With -postgres, a fresh schema is created on that server and dropped at
+// the end.
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"coalition/bench/internal/benchkit"
+	"coalition/internal/config"
+	"coalition/internal/db"
+	"coalition/internal/mail"
+	"coalition/internal/settings"
+
+	"github.com/emersion/go-smtp"
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+func main() {
+	n := flag.Int("n", 100_000, "subscribers")
+	conns := flag.Int("connections", 8, "SMTP connections (the sender's --mail-connections)")
+	dkimKind := flag.String("dkim", "rsa", "DKIM key: rsa (2048 bits) or ed25519")
+	pg := flag.String("postgres", "", "PostgreSQL server `URL` (a fresh schema is made); SQLite when empty")
+	baseline := flag.Int("baseline", 20_000, "messages in the go-mail baseline")
+	write := flag.String("write", "", "also write the section into this results `file` (bench/RESULTS.md)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	var out strings.Builder
+	err := run(&out, *n, *conns, *dkimKind, *pg, *baseline)
+	fmt.Print(out.String())
+	if err == nil && *write != "" {
+		name := "mail-sqlite"
+		if *pg != "" {
+			name = "mail-postgres"
+		}
+		err = benchkit.WriteSection(*write, name, out.String())
+	}
+	if err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// sink is an SMTP server that reads and discards messages.
+type sink struct{ n atomic.Int64 }
+
+type sinkSession struct{ s *sink }
+
+func (ss sinkSession) AuthPlain(string, string) error       { return nil }
+func (ss sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (ss sinkSession) Reset()                               {}
+func (ss sinkSession) Logout() error                        { return nil }
+func (ss sinkSession) Data(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	ss.s.n.Add(1)
+	return err
+}
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }
+func startSink() (*sink, *smtp.Server, string, error) {
+	s := &sink{}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.MaxMessageBytes = 10 << 20
+	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	go func() { _ = srv.Serve(ln) }() //nolint:errcheck // ends with Close
+	return s, srv, "smtp://" + ln.Addr().String(), nil
+}
+
+// articles stand in for the publishing area's picker.
+type articles []mail.Article
+
+func (a articles) Recent(context.Context, int) ([]mail.Article, error) { return a, nil }
+func (a articles) Articles(_ context.Context, ids []int64) ([]mail.Article, error) {
+	var out []mail.Article
+	for _, id := range ids {
+		for _, x := range a {
+			if x.ID == id {
+				out = append(out, x)
+			}
+		}
+	}
+	return out, nil
+}
+
+func body() string {
+	var b strings.Builder
+	b.WriteString("Dear friends of the coalition,\n\nThis month we look back at the work of our members across **three regions**, ")
+	b.WriteString("and ahead at the [General Assembly debate](/events/ga-debate) on the protection of civilians.\n\n")
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&b, "## Update %d\n\n", i)
+		for j := 0; j < 3; j++ {
+			b.WriteString("Our members documented attacks on schools and hospitals, supported families displaced by the fighting, ")
+			b.WriteString("and briefed diplomats on what the record shows. Read the [full briefing](/library/briefing-2026) in our library, ")
+			b.WriteString("or write to the secretariat if you want to take part in the next round of consultations.\n\n")
+		}
+	}
+	b.WriteString("With thanks,\n\nThe Secretariat\n")
+	return b.String()
+}
+
+func keyFile(dir, kind string) (string, error) {
+	var priv any
+	switch kind {
+	case "rsa":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return "", err
+		}
+		priv = k
+	case "ed25519":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", err
+		}
+		priv = k
+	default:
+		return "", fmt.Errorf("-dkim %q: want rsa or ed25519", kind)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "dkim.pem")
+	return p, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+func openDB(ctx context.Context, dir, pg string) (*db.DB, func(), error) {
+	if pg == "" {
+		d, err := db.Open(ctx, dir, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { d.Close() }, nil
+	}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b) //nolint:errcheck // never fails
+	schema := "bench_mail_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", pg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return nil, nil, err
+	}
+	sep := "?"
+	if strings.Contains(pg, "?") {
+		sep = "&"
+	}
+	d, err := db.Open(ctx, "", pg+sep+"search_path="+schema)
+	cleanup := func() {
+		if d != nil {
+			d.Close()
+		}
+		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") //nolint:errcheck // best effort
+		admin.Close()
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return d, cleanup, nil
+}
+
+// peakRSS is the process's peak resident set (VmHWM) in MB.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb) //nolint:errcheck // 0 on failure
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// resetPeak starts a new VmHWM measurement (Linux: clear_refs 5).
+func resetPeak() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0o600) } //nolint:errcheck // best effort
+
+func run(w io.Writer, n, conns int, dkimKind, pg string, baselineN int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := os.MkdirTemp("", "coalition-bench-mail-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, cleanup, err := openDB(ctx, dir, pg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if _, err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	sk, srv, smtpURL, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	kf, err := keyFile(dir, dkimKind)
+	if err != nil {
+		return err
+	}
+	sc, err := config.ParseSMTP(smtpURL)
+	if err != nil {
+		return err
+	}
+	tr, err := mail.NewSMTPTransport(sc, mail.SMTPOptions{From: "news@coalition.example", ReturnPath: "bounces@coalition.example",
+		DKIMKeyFile: kf, DKIMSelector: "bench"})
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := settings.NewStore(d)
+	if err := st.Save(ctx, settings.Settings{OrgName: "Global Coalition for Civilian Protection",
+		PostalAddress: "Secretariat, 14 Quai des Bergues\n1201 Geneva\nSwitzerland"}); err != nil {
+		return err
+	}
+	svc := mail.New(mail.Options{DB: d, Outbox: mail.NewOutbox(d, nil, log, nil), Settings: st, Log: log, BaseURL: "https://coalition.example",
+		From: "news@coalition.example", BounceAddr: "bounces@coalition.example", Transport: tr, Connections: conns})
+	svc.SetArticles(articles{
+		{ID: 1, Title: "Hospitals under fire: the 2026 record", Summary: "Attacks on health care rose for the third year running.", URL: "https://coalition.example/news/hospitals-2026"},
+		{ID: 2, Title: "Explosive weapons in populated areas", Summary: "One year after the political declaration, what changed?", URL: "https://coalition.example/news/ewipa"},
+		{ID: 3, Title: "Voices from Sudan", Summary: "Members in Darfur describe the situation in their own words.", URL: "https://coalition.example/news/sudan-voices"},
+	})
+
+	// Subscribers.
+	t0 := time.Now()
+	var list int64
+	now := time.Now().UTC()
+	if err := d.W.QueryRowContext(ctx, `INSERT INTO mailing_lists (slug, name, created_at) VALUES ('monthly', 'Monthly Newsletter', $1) RETURNING id`, now).Scan(&list); err != nil {
+		return err
+	}
+	if _, err := d.W.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < $1)
+		INSERT INTO subscribers (email, created_at, confirmed_at) SELECT 'reader' || CAST(i AS TEXT) || '@example.org', $2, $2 FROM seq`, n, now); err != nil {
+		return err
+	}
+	if _, err := d.W.ExecContext(ctx, `INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, updated_at)
+		SELECT id, $1, 'active', $2, $2 FROM subscribers`, list, now); err != nil {
+		return err
+	}
+	seed := time.Since(t0)
+	c, err := svc.CreateCampaign(ctx, mail.CampaignInput{Subject: "November 2026: the month in civilian protection", Preheader: "Hospitals, explosive weapons, Sudan",
+		Body: body(), ArticleIDs: []int64{1, 2, 3}, ListIDs: []int64{list}, Archive: true}, 0)
+	if err != nil {
+		return err
+	}
+	preview, err := svc.Preview(ctx, c)
+	if err != nil {
+		return err
+	}
+
+	// The campaign.
+	var wg sync.WaitGroup
+	sctx, stop := context.WithCancel(ctx)
+	wg.Go(func() { svc.RunSender(sctx) })
+	resetPeak()
+	start := time.Now()
+	if err := svc.Send(ctx, c.ID); err != nil {
+		stop()
+		return err
+	}
+	frozen := time.Since(start)
+	for {
+		got, err := svc.GetCampaign(ctx, c.ID)
+		if err != nil {
+			stop()
+			return err
+		}
+		if got.Status == mail.CampaignSent {
+			break
+		}
+		if time.Since(start) > 30*time.Minute {
+			stop()
+			return errors.New("campaign did not finish in 30 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	rss := peakRSS()
+	stop()
+	wg.Wait()
+	stats, err := svc.Stats(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if stats.Sent != n || sk.n.Load() != int64(n) {
+		return fmt.Errorf("sent %d, sink received %d, want %d", stats.Sent, sk.n.Load(), n)
+	}
+
+	// Baseline: go-mail alone, the same message, same sink and connections.
+	msg := mail.Message{To: "reader@example.org", Subject: c.Subject, Text: preview.Text, HTML: preview.HTML,
+		Headers: svc.BulkHeaders("https://coalition.example/unsubscribe/x", "Monthly Newsletter", "monthly")}
+	before := sk.n.Load()
+	var next atomic.Int64
+	var berr atomic.Value
+	bstart := time.Now()
+	var bwg sync.WaitGroup
+	for range conns {
+		bwg.Go(func() {
+			conn, err := tr.Open(ctx)
+			if err != nil {
+				berr.Store(err)
+				return
+			}
+			defer conn.Close()
+			for next.Add(1) <= int64(baselineN) {
+				m := msg
+				if err := conn.Send(&m); err != nil {
+					berr.Store(err)
+					return
+				}
+			}
+		})
+	}
+	bwg.Wait()
+	belapsed := time.Since(bstart)
+	if e := berr.Load(); e != nil {
+		return fmt.Errorf("baseline: %v", e)
+	}
+	if got := sk.n.Load() - before; got != int64(baselineN) {
+		return fmt.Errorf("baseline: sink received %d, want %d", got, baselineN)
+	}
+
+	rate := float64(n) / elapsed.Seconds()
+	brate := float64(baselineN) / belapsed.Seconds()
+	dbName := "SQLite"
+	if pg != "" {
+		dbName = "PostgreSQL"
+	}
+	keyName := map[string]string{"rsa": "RSA-2048", "ed25519": "Ed25519"}[dkimKind]
+	fmt.Fprintf(w, "### Mail: one campaign to %s subscribers — %s (issue 5)\n\n", thousands(n), dbName)
+	fmt.Fprintf(w, "`go run ./bench/mail -n %d -connections %d -dkim %s%s` — %s. Machine: %s.\n\n", n, conns, dkimKind,
+		map[bool]string{true: " -postgres URL", false: ""}[pg != ""], time.Now().Format("2006-01-02"), benchkit.Machine())
+	fmt.Fprintf(w, "In-process SMTP sink (go-smtp, reads and discards), %d connections, DKIM %s, message %s KB (HTML + text, newsletter with 3 articles).\n\n",
+		conns, keyName, fmt.Sprintf("%.1f", float64(len(preview.HTML)+len(preview.Text))/1024))
+	fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
+	fmt.Fprintf(w, "| campaign, Send → status sent | %s for %s messages: **%.0f messages/s** |\n", elapsed.Round(time.Millisecond), thousands(n), rate)
+	fmt.Fprintf(w, "| of which Send (freeze body, %s delivery rows) | %s |\n", thousands(n), frozen.Round(time.Millisecond))
+	fmt.Fprintf(w, "| baseline: go-mail alone, same message and sink, %s messages | **%.0f messages/s** |\n", thousands(baselineN), brate)
+	fmt.Fprintf(w, "| ratio campaign / baseline | **%.0f%%** |\n", 100*rate/brate)
+	fmt.Fprintf(w, "| peak RSS during the campaign (process, sink included) | **%.0f MB** |\n", rss)
+	fmt.Fprintf(w, "| seeding %s subscribers (SQL, not timed above) | %s |\n\n", thousands(n), seed.Round(time.Millisecond))
+	fmt.Fprintf(w, "Aim (issue 5): at least 1,000 messages/s and under 150 MB resident.\n")
+	return nil
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
