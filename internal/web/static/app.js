@@ -81,7 +81,7 @@
       }],
       ["“ ”", "Quote", function () { prefixLines(ta, "> "); }],
       ["• List", "Bulleted list", function () { prefixLines(ta, "- "); }],
-      ["1. List", "Numbered list", function () { prefixLines(ta, function (n) { return n + ". "; }); }],
+      ["1. List", "1. List (numbered)", function () { prefixLines(ta, function (n) { return n + ". "; }); }],
       ["Image", "Upload an image", function () { picker.click(); }]
     ];
     var picker = document.createElement("input");
