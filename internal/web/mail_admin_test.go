@@ -18,6 +18,10 @@ import (
 	"coalition/internal/db"
 	"coalition/internal/mail"
 	"coalition/internal/testkit"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 )
 
 // eventually polls cond until it holds or 20 seconds pass.
@@ -432,4 +436,60 @@ func TestMailAdminSendingProgress(t *testing.T) {
 	if r := c.Get(path); strings.Contains(r.Body, "http-equiv") || !strings.Contains(r.Body, `action="`+path+`/delete"`) {
 		t.Fatal("a cancelled campaign still refreshes or cannot be deleted")
 	}
+}
+
+// TestMailAdminLiveProgressBrowser: in Chromium the campaign page's figures
+// follow the progress events without a reload, and the page reloads by
+// itself once the campaign stops.
+func TestMailAdminLiveProgressBrowser(t *testing.T) {
+	ctx := context.Background()
+	site := testkit.NewSite(t, testkit.SiteOptions{}) // no SMTP: the campaign stays "sending"
+	ed := site.AddUser(t, "ed@example.org", accounts.RoleEditor, "an editor password")
+	list, err := site.App.Mail.CreateList(ctx, mail.ListInput{Name: "Live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.Mail.Add(ctx, mail.AddInput{Email: "ann@example.net", ListIDs: []int64{list.ID}, Status: "confirmed", Source: "import"}); err != nil {
+		t.Fatal(err)
+	}
+	camp, err := site.App.Mail.CreateCampaign(ctx, mail.CampaignInput{Subject: "Live", Body: "Text.", ListIDs: []int64{list.ID}}, ed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := site.App.Mail.Send(ctx, camp.ID); err != nil {
+		t.Fatal(err)
+	}
+	bctx := testkit.Browser(t)
+	tok, _, err := site.App.Accounts.CreateSession(ctx, ed.ID, "127.0.0.1", "browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(site.URL) //nolint:errcheck // our own URL
+	httpOnly := true
+	if err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "coalition_session", Value: tok,
+			Domain: base.Hostname(), Path: "/", HTTPOnly: &httpOnly})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(site.URL+"/admin/campaigns/"+idStr(camp.ID))); err != nil {
+		t.Fatal(err)
+	}
+	// Spoil a figure and mark the document: an event repairs the first, a
+	// reload drops the second.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.dataset.mark = "1"; document.querySelector('[data-stat="remaining"]').textContent = "?"; "ok"`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a progress event to update the figures", func() bool {
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.dataset.mark + ":" + document.querySelector('[data-stat="remaining"]').textContent`))
+		return err == nil && v == "1:1"
+	})
+	if err := site.App.Mail.Cancel(ctx, camp.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the page to reload once cancelled", func() bool {
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(document.body.dataset.mark || "none") + ":" + document.querySelector("main").textContent`))
+		return err == nil && strings.HasPrefix(v, "none:") && strings.Contains(v, "Cancelled")
+	})
 }
