@@ -18,7 +18,7 @@ import (
 // focusState describes the focused element for the keyboard tests.
 type focusState struct {
 	Tag, ID, Cls, Name, Href, Type string
-	Visible, Onscreen               bool
+	Visible, Onscreen              bool
 }
 
 const focusJS = `(() => {
