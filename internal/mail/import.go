@@ -199,7 +199,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, listIDs []int64, conf
 		if name == "" {
 			name = strings.TrimSpace(cell(rec, cols.first) + " " + cell(rec, cols.last))
 		}
-		name = clipRunes(strings.Join(strings.Fields(name), " "), maxNameLen)
+		name = clipRunes(oneLine(name), maxNameLen)
 		rowConfirmed := confirmed
 		switch strings.ToLower(cell(rec, cols.status)) {
 		case "unsubscribed", "suppressed", "cleaned":

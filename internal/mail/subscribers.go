@@ -11,16 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"coalition/internal/db"
 	"coalition/internal/errs"
 	"coalition/internal/slug"
 )
-
-// errTodo is what the remaining stubs (stubs_campaigns.go) answer until
-// they are replaced.
-var errTodo = errors.New("not implemented yet")
 
 const (
 	confirmValidity = 7 * 24 * time.Hour // life of a confirmation link
@@ -97,9 +94,9 @@ func (s *Service) GetList(ctx context.Context, id int64) (List, error) {
 }
 
 func (in *ListInput) clean() error {
-	in.Name = strings.TrimSpace(in.Name)
+	in.Name = oneLine(in.Name)
 	in.Slug = strings.TrimSpace(in.Slug)
-	in.Description = strings.TrimSpace(in.Description)
+	in.Description = strings.TrimSpace(cleanText(in.Description))
 	switch {
 	case in.Name == "":
 		return errs.Invalid("name", "Give the list a name.")
@@ -309,6 +306,9 @@ func NormaliseEmail(raw string) (string, error) {
 	if strings.ContainsAny(v, "\r\n") {
 		return "", errs.Invalid("email", "Line breaks are not allowed here.")
 	}
+	if !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return "", errs.Invalid("email", "This does not look like an e-mail address.")
+	}
 	a, err := netmail.ParseAddress(v)
 	if err != nil {
 		return "", errs.Invalid("email", "This does not look like an e-mail address.")
@@ -324,8 +324,26 @@ func NormaliseEmail(raw string) (string, error) {
 	return e, nil
 }
 
+// cleanText makes text from a form or a file storable by both databases:
+// valid UTF-8 with no NUL bytes.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// oneLine is cleanText on one line, with runs of spaces and control
+// characters made one space.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, cleanText(s))
+	return strings.Join(strings.Fields(s), " ")
+}
+
 func cleanName(raw string) (string, error) {
-	n := strings.Join(strings.Fields(raw), " ")
+	n := oneLine(raw)
 	if utf8.RuneCountInString(n) > maxNameLen {
 		return "", errs.Invalid("name", "Use at most 200 characters.")
 	}
@@ -411,7 +429,7 @@ func (e mailEnv) unsubURL(base string, sub Subscriber, scope string) string {
 // addConsent appends to a subscriber's consent record.
 func addConsent(ctx context.Context, tx *sql.Tx, sid int64, at time.Time, action, source, text, lists string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO subscriber_consents (subscriber_id, created_at, action, source, consent_text, lists)
-		VALUES ($1, $2, $3, $4, $5, $6)`, sid, at, action, clipRunes(source, maxSourceLen), clipRunes(text, maxConsentLen), lists)
+		VALUES ($1, $2, $3, $4, $5, $6)`, sid, at, action, clipRunes(oneLine(source), maxSourceLen), clipRunes(cleanText(text), maxConsentLen), lists)
 	if err != nil {
 		return fmt.Errorf("consent record: %w", err)
 	}

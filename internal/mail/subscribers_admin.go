@@ -38,7 +38,7 @@ func (f SubscriberFilter) where() (string, []any, error) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if q := strings.ToLower(strings.TrimSpace(f.Q)); q != "" {
+	if q := strings.ToLower(oneLine(f.Q)); q != "" {
 		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%")
 		conds = append(conds, "(s.email LIKE "+p+` ESCAPE '\' OR LOWER(s.name) LIKE `+p+` ESCAPE '\')`)
 	}

@@ -586,3 +586,30 @@ func TestOneClickScopes(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscribeOddInput: NUL bytes and broken UTF-8 from a form or a file
+// are cleaned, not refused by PostgreSQL with a server error.
+func TestSubscribeOddInput(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newSubFixture(t, d, false, time.Now())
+		news := f.list(t, "News\x00", false)
+		if err := f.svc.Subscribe(ctx, mail.SubscribeInput{Email: "odd@example.org", Name: "Ann\x00 \xffB", ListIDs: []int64{news.ID},
+			Source: "/sub\x00scribe", ConsentText: "I agree\x00 \xfe"}); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalid(t, f.svc.Subscribe(ctx, mail.SubscribeInput{Email: "o\xffdd@example.org", ListIDs: []int64{news.ID}}), "email")
+		wantInvalid(t, f.svc.Subscribe(ctx, mail.SubscribeInput{Email: "o\x00dd@example.org", ListIDs: []int64{news.ID}}), "email")
+		sub := f.byEmail(t, "odd@example.org")
+		det, err := f.svc.SubscriberByID(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Name != "Ann \uFFFDB" || det.Consents[0].ConsentText != "I agree \uFFFD" || det.Consents[0].Source != "/subscribe" {
+			t.Fatalf("stored %q %+v", sub.Name, det.Consents[0])
+		}
+		if _, _, err := f.svc.Subscribers(ctx, mail.SubscriberFilter{Q: "\x00\xff"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
