@@ -49,15 +49,19 @@ func (s *Service) KickAlerts() {
 // sub-region and coalition groupings count). Idempotent per (Type, ID).
 func (s *Service) Notify(ctx context.Context, item AlertItem) error {
 	item.Type = strings.TrimSpace(item.Type)
-	item.Title = strings.TrimSpace(item.Title)
-	switch {
-	case item.Type == "" || item.ID <= 0:
+	if item.Type == "" || item.ID <= 0 {
 		return errs.Invalid("item", "An alert needs the item's type and id.")
-	case item.Title == "":
-		return errs.Invalid("title", "An alert needs a title.")
-	case !strings.HasPrefix(item.URL, "https://") && !strings.HasPrefix(item.URL, "http://"):
-		return errs.Invalid("url", "An alert needs the item's absolute address.")
 	}
+	// A missing title or a relative address must not hold up the callers'
+	// queues: make do.
+	item.Title = clipRunes(oneLine(item.Title), 300)
+	if item.Title == "" {
+		item.Title = "New " + strings.ToLower(itemLabel(item.Type))
+	}
+	if !strings.HasPrefix(item.URL, "https://") && !strings.HasPrefix(item.URL, "http://") {
+		item.URL = s.o.BaseURL + "/" + strings.TrimPrefix(item.URL, "/")
+	}
+	item.Summary = clipRunes(cleanText(strings.TrimSpace(item.Summary)), 2000)
 	now := s.now()
 	if item.PublishedAt.IsZero() {
 		item.PublishedAt = now
