@@ -145,7 +145,7 @@ func (s *Server) routes() []Route {
 		{"POST /admin/campaigns/{id}", Staff, s.adminSaveCampaign},
 		{"GET /admin/campaigns/{id}/preview", Staff, s.adminPreviewCampaign},
 		{"GET /admin/campaigns/{id}/progress", Staff, s.adminCampaignProgress}, // server-sent events
-		{"POST /admin/campaigns/{id}/{action}", Staff, s.adminCampaignAction}, // test, schedule, unschedule, send, cancel, delete
+		{"POST /admin/campaigns/{id}/{action}", Staff, s.adminCampaignAction},  // test, schedule, unschedule, send, cancel, delete
 
 		// Crises (issue 6).
 		{"GET /crises", Public, s.crisesIndex},
