@@ -103,7 +103,9 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger, d *db.DB) 
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Places.Sync(ctx); err != nil {
+	if d.ReadOnly {
+		log.Warn("the data directory is on a read-only file system: serving reads, refusing every change until it is writable again and the server restarts")
+	} else if err := a.Places.Sync(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -261,6 +263,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // workers are the background loops that run beside the HTTP server. Each
 // keeps its state in the database, so a crash loses nothing.
 func (a *App) workers() map[string]func(context.Context) {
+	if a.DB.ReadOnly {
+		return nil // every worker writes; none can run until the directory is writable
+	}
 	return map[string]func(context.Context){
 		"outbox": a.Outbox.Run,
 		"purge":  a.purgeLoop,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"golang.org/x/sys/unix"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -46,6 +47,9 @@ type DB struct {
 	R       *sql.DB
 	// Path is the SQLite file; empty for PostgreSQL.
 	Path string
+	// ReadOnly is set when the data directory is on a read-only file system:
+	// the site serves reads and refuses writes with ErrUnavailable.
+	ReadOnly bool
 }
 
 // FileName is the SQLite database's name inside the data directory.
@@ -64,7 +68,40 @@ func Open(ctx context.Context, dataDir, databaseURL string) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
 	}
-	return OpenSQLite(ctx, filepath.Join(dataDir, FileName))
+	path := filepath.Join(dataDir, FileName)
+	if readOnlyDir(dataDir) {
+		return openSQLiteReadOnly(ctx, path)
+	}
+	return OpenSQLite(ctx, path)
+}
+
+// readOnlyDir reports whether dir is on a read-only file system (a disk
+// remounted read-only after errors, a read-only volume).
+func readOnlyDir(dir string) bool {
+	return errors.Is(unix.Access(dir, unix.W_OK), unix.EROFS)
+}
+
+// openSQLiteReadOnly opens the database for reading only. Nothing can write
+// to the file system, so SQLite is told the file is immutable (no locks, no
+// shared-memory index); every write fails with SQLITE_READONLY, which
+// Classify turns into ErrUnavailable (a 503 with a clear message).
+func openSQLiteReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("the data directory is read-only and holds no database (%s): %w", path, err)
+	}
+	dsn := "file:" + path + "?mode=ro&immutable=1&_pragma=foreign_keys(1)&_time_format=sqlite&_pragma=query_only(1)"
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open %s read-only: %w", path, err)
+	}
+	n := max(4, 2*runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{Dialect: SQLite, W: r, R: r, Path: path, ReadOnly: true}, nil
 }
 
 // OpenSQLite opens the SQLite database file at path.

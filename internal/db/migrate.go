@@ -119,6 +119,9 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockID) //nolint:errcheck // the lock also ends with the connection
 	}
+	if d.ReadOnly {
+		return nil, d.checkNothingPending(ctx)
+	}
 	if err := d.ensureMigrationTable(ctx); err != nil {
 		return nil, err
 	}
@@ -148,4 +151,27 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		ran = append(ran, m.Version)
 	}
 	return ran, nil
+}
+
+// checkNothingPending is Migrate on a read-only data directory: it can
+// apply nothing, so it fails clearly if anything is pending.
+func (d *DB) checkNothingPending(ctx context.Context) error {
+	done, err := d.applied(ctx)
+	if err != nil {
+		return fmt.Errorf("the data directory is read-only and the database could not be read: %w", err)
+	}
+	ms, err := d.Migrations()
+	if err != nil {
+		return err
+	}
+	pending := 0
+	for _, m := range ms {
+		if _, ok := done[m.Version]; !ok {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return fmt.Errorf("the data directory is read-only and %d database migrations are pending: start once with a writable directory", pending)
+	}
+	return nil
 }
