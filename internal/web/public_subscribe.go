@@ -320,7 +320,7 @@ func prefsForm(pr mail.Preferences) subscribeForm {
 
 // preferencesForm is GET /subscribe/manage/{token}: the preference centre.
 func (s *Server) preferencesForm(w http.ResponseWriter, r *http.Request) {
-	pr, err := s.Mail.Preferences(r.Context(), r.PathValue("token"))
+	pr, err := s.Mail.PreferencesFor(r.Context(), r.PathValue("token"), isMember(userFrom(r.Context())))
 	if err != nil {
 		s.badLink(w, r, err)
 		return
@@ -341,7 +341,7 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 		Follows: f.Follows, Frequency: f.Frequency, Member: isMember(userFrom(r.Context()))})
 	fe := formErrors{}
 	if fe.add(err) {
-		pr, perr := s.Mail.Preferences(r.Context(), tok)
+		pr, perr := s.Mail.PreferencesFor(r.Context(), tok, isMember(userFrom(r.Context())))
 		if perr != nil {
 			s.badLink(w, r, perr)
 			return
