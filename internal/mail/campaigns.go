@@ -737,7 +737,7 @@ func (s *Service) start(ctx context.Context, id int64, due bool) (bool, error) {
 			return false, db.Classify(fmt.Errorf("start campaign %d: %w", id, err))
 		}
 		if !started {
-			if due {
+			if due || attempt >= 5 {
 				return false, nil
 			}
 			continue // look again: sending now (fine) or changed
