@@ -19,7 +19,13 @@ import (
 func TestReadOnlyDataDirectory(t *testing.T) {
 	bin := buildBinary(t)
 	data := mountTmpfs(t, "64M")
-	cmd, _ := start(t, bin, "demo", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "error")
+	cmd, first := start(t, bin, "demo", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "error")
+	// One page first: the server is then fully up (its secrets made).
+	if res, err := http.Get(first + "/subscribe"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("demo: %v %v", err, res)
+	} else {
+		res.Body.Close()
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

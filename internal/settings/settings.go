@@ -254,8 +254,11 @@ func (s *Store) SetValue(ctx context.Context, key, value string) error {
 func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	var have string
 	// Read first: most calls find it, and a read-only database can still serve it.
-	if err := s.db.R.QueryRowContext(ctx, "SELECT value FROM app_secrets WHERE name = $1", name).Scan(&have); err == nil {
+	switch err := s.db.R.QueryRowContext(ctx, "SELECT value FROM app_secrets WHERE name = $1", name).Scan(&have); {
+	case err == nil:
 		return base64.StdEncoding.DecodeString(have)
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read secret %s: %w", name, db.Classify(err))
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

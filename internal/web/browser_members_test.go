@@ -24,7 +24,10 @@ func TestBrowserJoinToPublishedNews(t *testing.T) {
 	ctx := testkit.Browser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	shots := os.Getenv("COALITION_SCREENSHOTS")
+	// Every step's page also goes through axe-core.
 	shot := func(name string) {
+		t.Helper()
+		testkit.CheckAccessible(t, ctx, name)
 		if shots == "" {
 			return
 		}
@@ -85,6 +88,7 @@ func TestBrowserJoinToPublishedNews(t *testing.T) {
 	if h := text(`main h1`); h != "Thank you for applying" {
 		t.Fatalf("after applying: %q", h)
 	}
+	shot("1b-thanks")
 	waitMail(t, smtp, "hauwa@lakechad-watch.example.org", "Your application")
 
 	// 2. An editor approves it.
@@ -135,6 +139,7 @@ func TestBrowserJoinToPublishedNews(t *testing.T) {
 	if s := text(`main .state`); s != "Waiting for the editors" {
 		t.Fatalf("state after submitting: %q", s)
 	}
+	shot("4b-submission")
 	if _, err := chromedp.Run(ctx, chromedp.Location()); err != nil {
 		t.Fatal(err)
 	}

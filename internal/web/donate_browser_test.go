@@ -78,6 +78,12 @@ func TestBrowserDonate(t *testing.T) {
 		chromedp.SendKeys(css(`#f-name`), "Katherine Johnson"),
 		chromedp.SendKeys(css(`#f-email`), "katherine@example.org"),
 		chromedp.Click(css(`#f-gift_aid`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.CheckAccessible(t, bctx, "/donate")
+	err = chromedp.Do(bctx,
 		chromedp.Click(css(`.donate-form button[type="submit"]`)),
 		chromedp.WaitVisible(css(`#stub`)),
 	)
@@ -136,6 +142,7 @@ func TestBrowserDonate(t *testing.T) {
 	if heading != "Thank you, Katherine Johnson!" {
 		t.Fatalf("heading %q", heading)
 	}
+	testkit.CheckAccessible(t, bctx, "/donate/thanks")
 	m := smtp.WaitFor(t, 1)[0]
 	if m.To[0] != "katherine@example.org" || !strings.Contains(m.Text, "$35.00") || !strings.Contains(m.Text, "I am a taxpayer") ||
 		!strings.Contains(m.Body, "application/pdf") {

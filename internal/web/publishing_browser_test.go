@@ -49,6 +49,8 @@ func TestBrowserEditorPublishesReaderReads(t *testing.T) {
 		return v
 	}
 	shot := func(name string) {
+		t.Helper()
+		testkit.CheckAccessible(t, ctx, name) // every page of the journey goes through axe-core
 		if dir := os.Getenv("COALITION_SCREENSHOTS"); dir != "" {
 			if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 				_ = os.WriteFile(dir+"/"+name+".png", b, 0o600)
@@ -143,4 +145,10 @@ func TestBrowserEditorPublishesReaderReads(t *testing.T) {
 		t.Fatalf("print page has navigation (%d, %v)", nav, err)
 	}
 	shot("print")
+	// The E-mail tool's form.
+	if err := chromedp.Do(ctx, chromedp.NavigateBack(), chromedp.WaitVisible(css(`.article-tools a[href$="/email"]`)),
+		chromedp.Click(css(`.article-tools a[href$="/email"]`)), chromedp.WaitVisible(css(`form input[type="email"]`))); err != nil {
+		t.Fatal(err)
+	}
+	shot("email")
 }
