@@ -15,6 +15,7 @@ import (
 	"coalition/internal/config"
 	"coalition/internal/db"
 	"coalition/internal/donations"
+	"coalition/internal/mail"
 	"coalition/internal/testkit"
 
 	"github.com/stripe/stripe-go/v82/webhook"
@@ -313,6 +314,7 @@ func TestDonateAbuse(t *testing.T) {
 // TestDonationsAdmin covers appeals, pledges, the list with its chart and
 // filters, the CSV export (admins only), refunds and the person view.
 func TestDonationsAdmin(t *testing.T) {
+	ctx := context.Background()
 	site := testkit.NewSite(t, testkit.SiteOptions{})
 	site.AddUser(t, "ed@example.org", accounts.RoleEditor, "an editor password")
 	site.AddUser(t, "admin@example.org", accounts.RoleAdmin, "an admin password")
@@ -419,10 +421,17 @@ func TestDonationsAdmin(t *testing.T) {
 		t.Fatal("the refund is not shown")
 	}
 
-	// The person view joins the donor and the account by e-mail.
+	// The person view joins the donor, the account and the subscriber by e-mail.
+	nl, err := site.App.Mail.CreateList(ctx, mail.ListInput{Name: "Donors' Newsletter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.Mail.Add(ctx, mail.AddInput{Email: "member@example.org", ListIDs: []int64{nl.ID}, Status: "confirmed", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	r = ed.Get("/admin/people?email=Member@Example.org")
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Member Person") || !strings.Contains(r.Body, "member — member") ||
-		!strings.Contains(r.Body, "not connected to this view yet") {
+		!strings.Contains(r.Body, "Donors&#39; Newsletter") || !strings.Contains(r.Body, `href="/admin/subscribers/`) {
 		t.Fatalf("person view: %d\n%s", r.Status, r.Body)
 	}
 	if r := ed.Get("/admin/people?email=nobody@example.org"); r.Status != http.StatusNotFound {
