@@ -19,7 +19,7 @@ for _ in $(seq 1 100); do grep -q "running at" "$tmp/out" 2>/dev/null && break; 
 base=$(grep -o 'http://[^ ]*' "$tmp/out" | head -n1)
 
 # Pages: fixed paths plus the first article and crisis linked from the site.
-first() { curl -s "$base$1" | grep -o "href=\"$2[^\"#?]*\"" | grep -v '\.pdf"\|/print"\|/email"\|feed.atom' | head -n1 | sed 's/href="//;s/"$//' || true; }
+first() { curl -s "$base$1" | grep -o "href=\"$2[^\"#?]*\"" | grep -v '\.pdf"\|/print"\|/email"\|feed.atom\|\.css"' | head -n1 | sed 's/href="//;s/"$//' || true; }
 article=$(first / /articles/)
 crisis=$(first /crises /crises/)
 pages=("/" "${article:-}" "/documents" "/search?q=protection" "${crisis:-}" "/donate")
@@ -29,9 +29,13 @@ for p in "${pages[@]}"; do
   [ -n "$p" ] || continue
   code=$(curl -s -o /dev/null -w '%{http_code}' "$base$p")
   if [ "$code" != "200" ]; then rows+="| \`$p\` | – | – | – | – | not served by this build ($code) |"$'\n'; continue; fi
-  "$lh" "$base$p" --quiet --output=json --output-path="$tmp/lh.json" \
-    --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run" \
-    --only-categories=performance,accessibility,best-practices,seo --form-factor=mobile >/dev/null 2>"$tmp/lh.err" || { rows+="| \`$p\` | – | – | – | – | lighthouse failed |"$'\n'; continue; }
+  lhrun() {
+    "$lh" "$base$p" --quiet --output=json --output-path="$tmp/lh.json" \
+      --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run" \
+      --only-categories=performance,accessibility,best-practices,seo --form-factor=mobile >/dev/null 2>"$tmp/lh.err"
+  }
+  # Chromium now and then fails to start under load: one retry.
+  lhrun || lhrun || { rows+="| \`$p\` | – | – | – | – | lighthouse failed: $(tail -n1 "$tmp/lh.err" | tr '|' ' ') |"$'\n'; continue; }
   rows+=$(node -e '
     const r = require(process.argv[1]);
     const c = r.categories, s = k => Math.round(c[k].score * 100);

@@ -26,7 +26,10 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		p.Title = s.t(r, "Search: %s", clipString(p.Query, 80))
 		p.Feeds = []FeedLink{{Title: s.t(r, "New results for “%s” (Atom)", clipString(p.Query, 80)), URL: p.FeedURL}}
 	}
-	p.NoIndex = true
+	p.Description = s.t(r, "Search every article, document, crisis page and member organisation of the site, by words, place, theme and date.")
+	// Result pages stay out of search engines (an endless space of queries);
+	// the bare search page may be indexed.
+	p.NoIndex = r.URL.RawQuery != ""
 	s.render(w, r, http.StatusOK, "pages/search", p)
 }
 
