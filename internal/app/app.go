@@ -143,7 +143,7 @@ func build(cfg config.Config, log *slog.Logger, d *db.DB) (*App, error) {
 	}
 	a.Mail = mail.New(mail.Options{DB: d, Outbox: a.Outbox, Settings: a.Settings, Places: p, Log: log, Now: now,
 		BaseURL: cfg.BaseURL, From: cfg.MailFrom, Transport: transport, Connections: cfg.MailConnections,
-		RatePerSec: cfg.MailRate, RatePerHour: cfg.MailHourly, BounceAddr: bounce, Tracking: cfg.MailTracking})
+		RatePerSec: cfg.MailRate, RatePerHour: cfg.MailHourly, BounceAddr: bounce, Tracking: cfg.MailTracking, SenderTimeout: cfg.MailSenderTimeout})
 	a.Members = members.New(d, p, now)
 	a.Crises = crises.New(d, p, cfg.BaseURL, log, now)
 	if a.Donations, err = buildDonations(cfg, log, d, a, now); err != nil {

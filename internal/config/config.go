@@ -39,6 +39,9 @@ type Config struct {
 	MailHourly      int     // campaign messages per hour (0: no limit)
 	MailConnections int     // SMTP connections the sender uses at once
 	MailTracking    bool    // count opens (off by default)
+	// MailSenderTimeout is how long a sender may go silent before another
+	// instance (or the restarted one) takes over its unfinished deliveries.
+	MailSenderTimeout time.Duration
 
 	MetricsToken string // bearer token that opens /metrics to non-loopback clients
 
@@ -59,16 +62,17 @@ type Config struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./data",
-		LogFormat:       "text",
-		LogLevel:        "info",
-		MaxUploadMB:     50,
-		ShutdownTimeout: 20 * time.Second,
-		Currencies:      "USD,EUR",
-		MailConnections: 4,
-		DonationMin:     1,
-		DonationMax:     100000,
+		Addr:              "127.0.0.1:8080",
+		DataDir:           "./data",
+		LogFormat:         "text",
+		LogLevel:          "info",
+		MaxUploadMB:       50,
+		ShutdownTimeout:   20 * time.Second,
+		Currencies:        "USD,EUR",
+		MailConnections:   4,
+		MailSenderTimeout: 30 * time.Second,
+		DonationMin:       1,
+		DonationMax:       100000,
 	}
 }
 
@@ -90,6 +94,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MailRate, "mail-rate", c.MailRate, "campaign `messages` per second (0: as fast as the server takes them)")
 	fs.IntVar(&c.MailHourly, "mail-hourly", c.MailHourly, "campaign `messages` per hour (0: no hourly limit)")
 	fs.IntVar(&c.MailConnections, "mail-connections", c.MailConnections, "SMTP `connections` the campaign sender uses at once")
+	fs.DurationVar(&c.MailSenderTimeout, "mail-sender-timeout", c.MailSenderTimeout, "how long a campaign sender may go silent before another instance takes over its deliveries")
 	fs.BoolVar(&c.MailTracking, "mail-tracking", c.MailTracking, "count campaign opens with a pixel (off by default: no tracking)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", c.MetricsToken, "bearer `token` that opens /metrics beyond loopback")
 	fs.IntVar(&c.MaxUploadMB, "max-upload-mb", c.MaxUploadMB, "largest accepted upload in `MB`")
@@ -228,6 +233,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MailRate < 0 || c.MailHourly < 0 {
 		return errors.New("--mail-rate and --mail-hourly must not be negative")
+	}
+	if c.MailSenderTimeout < time.Second {
+		return fmt.Errorf("--mail-sender-timeout %s: want at least 1s", c.MailSenderTimeout)
 	}
 	if c.MailConnections < 1 || c.MailConnections > 64 {
 		return fmt.Errorf("--mail-connections %d: want 1 to 64", c.MailConnections)
