@@ -76,6 +76,7 @@ type Server struct {
 	mapCountries map[string]places.Country
 	pub          *publishing
 	tags         tagCache // library: tags and document types, for filters and facets
+	homes        homeCache
 }
 
 // New builds the server: parses templates (a broken template fails here, not
