@@ -71,6 +71,7 @@ type CampaignStats struct {
 	TimeLeft  time.Duration // at that rate; 0 when unknown
 	Bounces   int
 	Unsubs    int // unsubscribed through this campaign's links
+	Opens     int // subscribers who opened it, as far as a pixel can tell; only with Options.Tracking (tracking.go)
 }
 
 // Rendered is a campaign as a recipient sees it.
@@ -861,6 +862,11 @@ func (s *Service) Stats(ctx context.Context, id int64) (CampaignStats, error) {
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subscriber_id) FROM subscriber_consents
 		WHERE action = 'unsubscribe' AND source = 'one-click' AND consent_text = $1`, "c"+strconv.FormatInt(id, 10)).Scan(&st.Unsubs); err != nil {
 		return st, db.Classify(fmt.Errorf("campaign unsubscribes: %w", err))
+	}
+	if s.o.Tracking {
+		if st.Opens, err = s.opens(ctx, id); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }

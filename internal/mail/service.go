@@ -234,6 +234,7 @@ const (
 	PurposePrefs   = "prefs"   // preference centre
 	PurposeUnsub   = "unsub"   // one-click unsubscribe; extra = scope: "c<campaign id>", "alerts" or "all"
 	PurposeAddress = "address" // confirm a new address; extra = base64url(new address) + "~" + unix expiry
+	PurposeOpen    = "open"    // open-counting pixel (only with Options.Tracking); extra = "c<campaign id>"
 )
 
 // Sign makes a signed token "<sid>.<version>.<extra>.<mac>" for a purpose.

@@ -144,6 +144,7 @@ type figures struct {
 	Done      int               `json:"done"` // sent + failed: the progress bar's value
 	Percent   int               `json:"percent"`
 	Finished  bool              `json:"finished"` // sent or cancelled: the stream ends
+	Tracking  bool              `json:"-"`        // --mail-tracking: opens are counted (Text["opens"])
 	Text      map[string]string `json:"text"`
 }
 
@@ -167,6 +168,14 @@ func (s *Server) figuresOf(r *http.Request, st mail.CampaignStats) figures {
 		"status": f.Label, "total": l.Number(int64(st.Total)), "sent": l.Number(int64(st.Sent)), "failed": l.Number(int64(st.Failed)),
 		"remaining": l.Number(int64(st.Remaining)), "rate": rate, "time_left": left, "percent": l.T("%d%%", f.Percent),
 		"bounces": l.Number(int64(st.Bounces)), "unsubs": l.Number(int64(st.Unsubs)),
+	}
+	if s.Mail.Tracking() {
+		f.Tracking = true
+		pct := 0
+		if st.Sent > 0 {
+			pct = min(100, st.Opens*100/st.Sent)
+		}
+		f.Text["opens"] = l.T("Opened by %s (%d%%)", l.Number(int64(st.Opens)), pct)
 	}
 	return f
 }

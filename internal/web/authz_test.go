@@ -219,6 +219,7 @@ var routeAccess = map[string]web.Access{
 	"POST /subscribe/address/{token}":       web.Public,
 	"GET /unsubscribe/{token}":              web.Public,
 	"POST /unsubscribe/{token}":             web.Hook,
+	"GET /o/{file}":                         web.Public,
 	"GET /newsletters":                      web.Public,
 	"GET /newsletters/{slug}":               web.Public,
 	"POST /webhooks/bounce":                 web.Hook,

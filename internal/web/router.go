@@ -118,6 +118,7 @@ func (s *Server) routes() []Route {
 		{"POST /subscribe/address/{token}", Public, s.confirmAddress},
 		{"GET /unsubscribe/{token}", Public, s.unsubscribeForm},
 		{"POST /unsubscribe/{token}", Hook, s.oneClickUnsubscribe}, // RFC 8058: no cookie, session or CSRF token
+		{"GET /o/{file}", Public, s.openPixel},                     // open-counting pixel ({token}.gif); records only with --mail-tracking
 		{"GET /newsletters", Public, s.newslettersArchive},
 		{"GET /newsletters/{slug}", Public, s.newsletterArchived},
 		{"POST /webhooks/bounce", Hook, s.bounceWebhook}, // --bounce-secret or an API token, checked inside
