@@ -456,6 +456,7 @@ func (snd *sender) drain(ctx context.Context) {
 func (snd *sender) worker(ctx context.Context) {
 	s := snd.s
 	var conn Conn
+	var buf []byte // rendered messages (rawmsg.go), reused
 	defer func() {
 		if conn != nil {
 			_ = conn.Close() //nolint:errcheck // done with it
@@ -515,7 +516,7 @@ func (snd *sender) worker(ctx context.Context) {
 				snd.serverUp()
 				conn = c
 			}
-			err = conn.Send(m)
+			err = sendMessage(conn, m, &buf)
 			snd.finish(d, err, true)
 			if err != nil {
 				_ = conn.Close() //nolint:errcheck // reopened for the next message

@@ -64,6 +64,7 @@ type SMTPTransport struct {
 	msgDomain  string
 	dkim       *gomail.DKIMSigner
 	tlsConfig  *tls.Config
+	raw        *rawRenderer // the fast path (rawmsg.go); nil when it does not apply
 }
 
 // SMTPOptions configure an SMTPTransport.
@@ -99,6 +100,7 @@ func NewSMTPTransport(cfg config.SMTP, o SMTPOptions) (*SMTPTransport, error) {
 		}
 		t.dkim = s
 	}
+	t.raw = newRawRenderer(t)
 	return t, nil
 }
 
@@ -161,13 +163,15 @@ func (t *SMTPTransport) Open(ctx context.Context) (Conn, error) {
 	if err != nil {
 		return nil, &SendError{Temporary: true, Err: fmt.Errorf("connect to %s:%d: %w", t.cfg.Host, t.cfg.Port, err)}
 	}
-	return &smtpConn{t: t, c: c, sc: sc}, nil
+	pipe, _ := sc.Extension("PIPELINING")
+	return &smtpConn{t: t, c: c, sc: sc, pipelining: pipe}, nil
 }
 
 type smtpConn struct {
-	t  *SMTPTransport
-	c  *gomail.Client
-	sc *smtp.Client
+	t          *SMTPTransport
+	c          *gomail.Client
+	sc         *smtp.Client
+	pipelining bool // the server offers RFC 2920 pipelining (SendRaw uses it)
 }
 
 // Build turns a Message into a go-mail message with our From, Return-Path
