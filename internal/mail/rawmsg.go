@@ -452,6 +452,23 @@ func appendQP(dst []byte, s string) []byte {
 	prevWS := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if qpClass[c] == 0 && col < 75 && (c != '.' || col != 0) {
+			// A run of characters written as they are, up to the line's end.
+			// Single spaces inside it are literal too (see below).
+			j, end := i+1, min(len(s), i+75-col)
+			for j < end {
+				if k := qpClass[s[j]]; k == 0 || k == 2 && s[j-1] != ' ' && j+1 < len(s) && s[j+1] != '\n' && s[j+1] != '\r' {
+					j++
+					continue
+				}
+				break
+			}
+			dst = append(dst, s[i:j]...)
+			col += j - i
+			prevWS = s[j-1] == ' '
+			i = j - 1
+			continue
+		}
 		if c == '\n' || (c == '\r' && i+1 < len(s) && s[i+1] == '\n') {
 			if c == '\r' {
 				i++

@@ -191,3 +191,12 @@ func TestSendRawRefusals(t *testing.T) {
 		t.Fatalf("delivered %q", be.got)
 	}
 }
+
+func BenchmarkAppendQP(b *testing.B) {
+	s := strings.Repeat("<p style=\"margin:0 0 8px;\">Our members documented attacks on schools and hospitals — ünïcode.</p>\n", 130)
+	var buf []byte
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		buf = appendQP(buf[:0], s)
+	}
+}

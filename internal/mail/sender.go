@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"html"
@@ -67,6 +68,7 @@ type sender struct {
 	campaigns map[int64]*frozenCampaign
 	openFails int
 	paused    time.Time // real time before which no connection is tried
+	sentStmt  *sql.Stmt // markSent's statement, prepared on first use
 }
 
 // piece is a run of a frozen body: literal text, or a per-recipient link.
@@ -225,6 +227,12 @@ func (snd *sender) stop() {
 		s.log.Warn("mail sender release", "err", err)
 	}
 	_, _ = s.db.W.ExecContext(ctx, "DELETE FROM mail_senders WHERE id = $1", snd.id) //nolint:errcheck // it times out anyway
+	snd.mu.Lock()
+	if snd.sentStmt != nil {
+		_ = snd.sentStmt.Close() //nolint:errcheck // done with it
+		snd.sentStmt = nil
+	}
+	snd.mu.Unlock()
 }
 
 // startDue starts scheduled campaigns whose time has come; the conditional
@@ -572,8 +580,7 @@ func (snd *sender) finish(d delivery, sendErr error, tried bool) {
 	var err error
 	switch {
 	case sendErr == nil:
-		_, err = s.db.W.ExecContext(ctx, `UPDATE campaign_deliveries SET status = 'sent', sent_at = $1, last_error = ''
-			WHERE campaign_id = $2 AND subscriber_id = $3`, now, d.cid, d.sid)
+		err = snd.markSent(ctx, d, now)
 	case tried && IsTemporary(sendErr) && d.attempts < senderMaxAttempts:
 		_, err = s.db.W.ExecContext(ctx, `UPDATE campaign_deliveries SET status = 'pending', sender_id = '', next_attempt_at = $1, last_error = $2
 			WHERE campaign_id = $3 AND subscriber_id = $4`, now.Add(retryBackoff(d.attempts)), clip(sendErr.Error()), d.cid, d.sid)
@@ -597,6 +604,28 @@ func (snd *sender) finish(d delivery, sendErr error, tried bool) {
 	if err != nil {
 		s.log.Error("campaign delivery state", "campaign", d.cid, "subscriber", d.sid, "err", err)
 	}
+}
+
+const markSentSQL = `UPDATE campaign_deliveries SET status = 'sent', sent_at = $1, last_error = ''
+	WHERE campaign_id = $2 AND subscriber_id = $3`
+
+// markSent records one delivery as sent, with a statement prepared once
+// per run (preparing it each time cost SQLite as much as running it).
+func (snd *sender) markSent(ctx context.Context, d delivery, now time.Time) error {
+	snd.mu.Lock()
+	st := snd.sentStmt
+	if st == nil {
+		var err error
+		if st, err = snd.s.db.W.PrepareContext(ctx, markSentSQL); err != nil {
+			snd.mu.Unlock()
+			_, err = snd.s.db.W.ExecContext(ctx, markSentSQL, now, d.cid, d.sid)
+			return err
+		}
+		snd.sentStmt = st
+	}
+	snd.mu.Unlock()
+	_, err := st.ExecContext(ctx, now, d.cid, d.sid)
+	return err
 }
 
 // hourCap lets at most limit messages through in any sliding hour.
