@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ func (d donorNewsletter) Subscribe(ctx context.Context, email, name, source, con
 		return err
 	}
 	if len(ls) == 0 {
-		return nil
+		return errors.New("there is no public mailing list yet; the wish is kept until there is one")
 	}
 	return d.m.Subscribe(ctx, mail.SubscribeInput{Email: email, Name: name, ListIDs: []int64{ls[0].ID}, Source: source, ConsentText: consentText})
 }

@@ -432,3 +432,39 @@ func TestAlertsAndBounces(t *testing.T) {
 		t.Fatalf("hard bounce did not suppress: %+v %v", det, err)
 	}
 }
+
+// TestDonorNewsletterWish: a donor who ticked "send me the newsletter" is
+// handed to the mailing lists, which send the usual confirmation; nothing is
+// active before the donor confirms.
+func TestDonorNewsletterWish(t *testing.T) {
+	smtp := testkit.NewSMTP(t)
+	site := testkit.NewSite(t, testkit.SiteOptions{SMTP: smtp})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if _, err := site.App.DB.W.ExecContext(ctx, `INSERT INTO donors (email, name, newsletter_wish, newsletter_wish_at, created_at, updated_at)
+		VALUES ('giver@example.org', 'Giver', TRUE, $1, $1, $1)`, now); err != nil {
+		t.Fatal(err)
+	}
+	// No list yet: the wish is kept.
+	if err := site.App.Donations.FlushNewsletterWishes(ctx); err == nil {
+		t.Fatal("a wish was accepted with no list to subscribe to")
+	}
+	l := newList(t, site, "Monthly Newsletter", false)
+	if err := site.App.Donations.FlushNewsletterWishes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the confirmation", func() bool { return len(smtp.To("giver@example.org")) == 1 })
+	m := smtp.To("giver@example.org")[0]
+	if !strings.Contains(m.Text, "/subscribe/confirm/") {
+		t.Fatalf("not a confirmation:\n%s", m.Text)
+	}
+	rows, _, err := site.App.Mail.Subscribers(ctx, mail.SubscriberFilter{Q: "giver@"})
+	if err != nil || len(rows) != 1 || rows[0].Confirmed() || len(rows[0].Lists) != 0 {
+		t.Fatalf("donor subscriber before confirming: %+v %v", rows, err)
+	}
+	det, _ := site.App.Mail.SubscriberByID(ctx, rows[0].ID)
+	if len(det.Consents) == 0 || det.Consents[0].Source != "donation" || !strings.Contains(det.Consents[0].ConsentText, "newsletter") ||
+		det.Subscriptions[0].List.ID != l.ID {
+		t.Fatalf("consent record of the donor: %+v", det)
+	}
+}
