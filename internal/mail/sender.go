@@ -431,7 +431,7 @@ func (snd *sender) message(ctx context.Context, fc *frozenCampaign, d delivery) 
 		To:        d.email,
 		Subject:   fc.subject,
 		Text:      join(fc.text, fc.textLen, prefs, unsub),
-		HTML:      join(fc.html, fc.htmlLen, html.EscapeString(prefs), html.EscapeString(unsub)),
+		HTML:      s.withOpenPixel(ctx, d.cid, sub, join(fc.html, fc.htmlLen, html.EscapeString(prefs), html.EscapeString(unsub))),
 		Headers:   h,
 		MessageID: CampaignMessageID(d.cid, d.sid, dom),
 	}, nil
