@@ -53,10 +53,12 @@ import (
 // themselves (Render) and send ready bytes (SendRaw); the campaign sender
 // uses it when the connection has it.
 type RawSender interface {
-	// Render appends m (text and optional HTML, no attachments) to buf as a
-	// complete message, DKIM-signed when the transport signs, and returns it
-	// with the envelope recipient. errNoFastPath means: use Send.
-	Render(m *Message, buf []byte) (msg []byte, rcpt string, err error)
+	// Render returns m (text and optional HTML, no attachments) as a
+	// complete message, DKIM-signed when the transport signs, with its
+	// envelope recipient. msg lives in *scratch, which Render grows as
+	// needed and which the caller passes again for the next message.
+	// errNoFastPath means: use Send.
+	Render(m *Message, scratch *[]byte) (msg []byte, rcpt string, err error)
 	// SendRaw sends msg (from Render) to rcpt from the transport's envelope
 	// sender.
 	SendRaw(rcpt string, msg []byte) error
@@ -72,14 +74,13 @@ func sendMessage(conn Conn, m *Message, buf *[]byte) error {
 	if !ok || len(m.Attachments) > 0 {
 		return conn.Send(m)
 	}
-	b, rcpt, err := rs.Render(m, (*buf)[:0])
+	b, rcpt, err := rs.Render(m, buf)
 	if errors.Is(err, errNoFastPath) {
 		return conn.Send(m)
 	}
 	if err != nil {
 		return err
 	}
-	*buf = b
 	return rs.SendRaw(rcpt, b)
 }
 
@@ -169,7 +170,7 @@ var fixedHeaders = map[string]bool{"From": true, "To": true, "Subject": true, "D
 	"Dkim-Signature": true, "Return-Path": true, "Cc": true, "Bcc": true, "Sender": true}
 
 // Render implements RawSender.
-func (r *rawRenderer) Render(m *Message, msgDomain string, buf []byte) ([]byte, string, error) {
+func (r *rawRenderer) Render(m *Message, msgDomain string, scratch *[]byte) ([]byte, string, error) {
 	if len(m.Attachments) > 0 {
 		return nil, "", errNoFastPath
 	}
@@ -243,7 +244,8 @@ func (r *rawRenderer) Render(m *Message, msgDomain string, buf []byte) ([]byte, 
 		size += len(h.line)
 	}
 	size += sigRoom + (len(m.Text)+len(m.HTML))*21/20 + 400
-	buf = slices.Grow(buf[:0], size)
+	buf := slices.Grow((*scratch)[:0], size)
+	defer func() { *scratch = buf[:0] }()
 	if r.signer != nil {
 		buf = buf[:sigRoom] // the DKIM-Signature goes at the end of this room
 	}
@@ -509,11 +511,11 @@ func appendQP(dst []byte, s string) []byte {
 }
 
 // Render implements RawSender.
-func (c *smtpConn) Render(m *Message, buf []byte) ([]byte, string, error) {
+func (c *smtpConn) Render(m *Message, scratch *[]byte) ([]byte, string, error) {
 	if c.t.raw == nil {
 		return nil, "", errNoFastPath
 	}
-	return c.t.raw.Render(m, c.t.msgDomain, buf)
+	return c.t.raw.Render(m, c.t.msgDomain, scratch)
 }
 
 // SendRaw implements RawSender: MAIL FROM, RCPT TO and DATA (in one write

@@ -160,34 +160,47 @@ func TestSendRawRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := tr.Open(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	for _, pipelining := range []bool{true, false} {
+		c, err := tr.Open(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := c.(*smtpConn)
+		if !conn.pipelining {
+			t.Fatal("go-smtp offers PIPELINING")
+		}
+		conn.pipelining = pipelining // false: one command at a time, as with a server without it
+		var buf []byte
+		send := func(to string) error {
+			return sendMessage(conn, &Message{To: to, Subject: "Hi", Text: "Hello\n", HTML: "<p>Hello</p>"}, &buf)
+		}
+		be.mu.Lock()
+		be.rcptErr = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		be.mu.Unlock()
+		err = send("gone@example.org")
+		if err == nil || IsTemporary(err) || !hardBounce.MatchString(err.Error()) {
+			t.Fatalf("pipelining %v: refused RCPT: %v (temporary %v)", pipelining, err, IsTemporary(err))
+		}
+		be.mu.Lock()
+		be.rcptErr = nil
+		be.mailErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		be.mu.Unlock()
+		if err := send("a@example.org"); err == nil || !IsTemporary(err) {
+			t.Fatalf("pipelining %v: refused MAIL: %v", pipelining, err)
+		}
+		be.mu.Lock()
+		be.mailErr = nil
+		be.mu.Unlock()
+		for _, to := range []string{"b@example.org", "c@example.org"} {
+			if err := send(to); err != nil {
+				t.Fatalf("pipelining %v: after refusals: %v", pipelining, err)
+			}
+		}
+		_ = c.Close() //nolint:errcheck // done
 	}
-	defer c.Close()
-	conn := c.(*smtpConn)
-	if !conn.pipelining {
-		t.Fatal("go-smtp offers PIPELINING")
-	}
-	var buf []byte
-	send := func(to string) error {
-		return sendMessage(conn, &Message{To: to, Subject: "Hi", Text: "Hello\n", HTML: "<p>Hello</p>"}, &buf)
-	}
-	be.rcptErr = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	err = send("gone@example.org")
-	if err == nil || IsTemporary(err) || !hardBounce.MatchString(err.Error()) {
-		t.Fatalf("refused RCPT: %v (temporary %v)", err, IsTemporary(err))
-	}
-	be.rcptErr = nil
-	be.mailErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
-	if err := send("a@example.org"); err == nil || !IsTemporary(err) {
-		t.Fatalf("refused MAIL: %v", err)
-	}
-	be.mailErr = nil
-	if err := send("b@example.org"); err != nil {
-		t.Fatalf("after refusals: %v", err)
-	}
-	if len(be.got) != 1 || !strings.Contains(be.got[0], "To: <b@example.org>\r\n") {
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if len(be.got) != 4 || !strings.Contains(be.got[0], "To: <b@example.org>\r\n") || !strings.Contains(be.got[3], "To: <c@example.org>\r\n") {
 		t.Fatalf("delivered %q", be.got)
 	}
 }
