@@ -379,7 +379,7 @@ func run(w io.Writer, n, conns int, dkimKind, pg string, baselineN int) error {
 		return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000/float64(k))
 	}
 	keyName := map[string]string{"rsa": "RSA-2048", "ed25519": "Ed25519"}[dkimKind]
-	fmt.Fprintf(w, "### Mail: one campaign to %s subscribers — %s (issue 5)\n\n", thousands(n), dbName)
+	fmt.Fprintf(w, "### Mail: one campaign to %s subscribers — %s, DKIM %s (issue 5)\n\n", thousands(n), dbName, keyName)
 	fmt.Fprintf(w, "`go run ./bench/mail -n %d -connections %d -dkim %s%s` — %s. Machine: %s; load average %s at the start of the campaign, %s at its end.\n\n",
 		n, conns, dkimKind, map[bool]string{true: " -postgres URL", false: ""}[pg != ""], time.Now().Format("2006-01-02"), benchkit.Machine(), load0, load1)
 	fmt.Fprintf(w, "In-process SMTP sink (go-smtp, reads and discards), %d connections, DKIM %s, message %.1f KB (HTML + text, newsletter with 3 articles). "+
