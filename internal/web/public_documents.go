@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"coalition/internal/i18n"
 	"coalition/internal/library"
 	"coalition/internal/places"
 	"coalition/internal/search"
@@ -508,6 +509,8 @@ type docListingPage struct {
 	Action    string
 	Hidden    []hiddenField
 	Heading   string
+	// Map shows where the matching documents come from (/documents only).
+	Map *CountryMap
 }
 
 type hiddenField struct{ Name, Value string }
@@ -539,6 +542,9 @@ func (s *Server) runListing(w http.ResponseWriter, r *http.Request, path string,
 	}
 	p.Filters = s.activeFilters(r, f, c)
 	p.Facets = s.buildFacets(r, f, c, res.Facets, !docsOnly)
+	if docsOnly {
+		p.Map = s.documentsMap(r, p.L, f, c, res.Facets)
+	}
 	p.Pager = s.newPager(r, f.page, per, res.Total)
 	p.FeedURL = path + "/feed.atom" + f.query()
 	if q.Text != "" {
@@ -725,4 +731,28 @@ func (s *Server) documentFile(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("ETag", `"`+d.Checksum[:32]+`"`)
 	http.ServeContent(w, r, "", d.UpdatedAt, f)
+}
+
+// documentsMap shades each country by the number of matching documents
+// about it (the country facet of the current listing), each country linking
+// to the listing narrowed to it.
+func (s *Server) documentsMap(r *http.Request, l *i18n.Locale, f listFilter, c *tagCatalog, fc search.Facets) *CountryMap {
+	counts := map[string]int{}
+	items := map[string][]MapLink{}
+	for id, n := range fc.Tags {
+		t, ok := c.byID[id]
+		if !ok || t.Kind != places.KindCountry || n <= 0 {
+			continue
+		}
+		iso := strings.ToUpper(t.Code)
+		counts[iso] = n
+		items[iso] = []MapLink{{Title: l.T("Documents about %s", t.Name), URL: f.link("country", t.Code)}}
+	}
+	m := s.countMap(l, "documents-map", s.t(r, "Where the documents come from"), counts, func(n int) string {
+		if n == 1 {
+			return l.T("1 document")
+		}
+		return l.T("%d documents", n)
+	}, items)
+	return &m
 }
