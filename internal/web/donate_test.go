@@ -13,6 +13,7 @@ import (
 
 	"coalition/internal/accounts"
 	"coalition/internal/config"
+	"coalition/internal/content"
 	"coalition/internal/db"
 	"coalition/internal/donations"
 	"coalition/internal/mail"
@@ -374,10 +375,23 @@ func TestDonationsAdmin(t *testing.T) {
 		t.Fatalf("an editor marked a refund: %d", r.Status)
 	}
 
-	// The appeal page shows progress, figures as text, the story link, safe Markdown.
+	// The story article does not exist yet: no link that would lead to a 404.
+	if pub := site.NewClient(t).Get("/appeals/winter-appeal"); strings.Contains(pub.Body, `href="/articles/winter-story"`) {
+		t.Fatal("the appeal links to a story that does not exist")
+	}
+	cat, err := site.App.Content.SaveCategory(ctx, content.Category{Name: "Appeals"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.App.Content.Create(ctx, content.Input{Kind: content.KindArticle, CategoryID: cat.ID, Title: "Winter on the front line",
+		Slug: "winter-story", Summary: "What the winter means for displaced families.", Body: "Text.", Status: content.StatusPublished,
+		Visibility: content.Public, Editor: content.Editor{Name: "Ed"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The appeal page shows progress, figures as text, the story, safe Markdown.
 	pub := site.NewClient(t).Get("/appeals/winter-appeal")
 	for _, want := range []string{"$250.00", "raised of a goal of $1,000.00", "1 donors", `<progress class="progress-bar" max="100" value="25"`,
-		`href="/articles/winter-story"`, "<strong>now</strong>", `href="/donate?appeal=winter-appeal"`} {
+		`href="/articles/winter-story"`, "Winter on the front line", "What the winter means", "<strong>now</strong>", `href="/donate?appeal=winter-appeal"`} {
 		if !strings.Contains(pub.Body, want) {
 			t.Errorf("appeal page lacks %q", want)
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"coalition/internal/content"
 	"coalition/internal/donations"
 	"coalition/internal/errs"
 )
@@ -351,6 +352,8 @@ type appealView struct {
 	Other    []string
 	Story    template.HTML
 	Open     bool
+	// Article is the appeal's full story, when it is a live public article.
+	Article *content.Article
 }
 
 func (s *Server) appealView(r *http.Request, a donations.Appeal) (appealView, error) {
@@ -364,6 +367,11 @@ func (s *Server) appealView(r *http.Request, a donations.Appeal) (appealView, er
 		v.Other = append(v.Other, donations.Display(t.Minor, t.Currency))
 	}
 	v.Story = s.markdown(a.Summary)
+	if a.ArticleSlug != "" && s.Content != nil {
+		if art, err := s.Content.BySlug(r.Context(), content.KindArticle, a.ArticleSlug); err == nil && art.Live() && art.Visibility == content.Public {
+			v.Article = &art
+		}
+	}
 	return v, nil
 }
 
