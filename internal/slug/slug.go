@@ -36,7 +36,10 @@ func Make(s string, max int) string {
 		}
 	}
 	out := strings.Trim(norm.NFC.String(b.String()), "-")
-	if max > 0 && len(out) > max {
+	if max <= 0 || max > maxLen {
+		max = maxLen // a longer slug would not be Valid
+	}
+	if len(out) > max {
 		cut := out[:max]
 		for !utf8Valid(cut) {
 			cut = cut[:len(cut)-1]
@@ -51,10 +54,13 @@ func Make(s string, max int) string {
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
+// maxLen is the longest valid slug, in bytes.
+const maxLen = 120
+
 // Valid reports whether s is an acceptable slug typed by an editor: 1–120
 // bytes of lower-case letters, digits and single hyphens.
 func Valid(s string) bool {
-	if s == "" || len(s) > 120 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+	if s == "" || len(s) > maxLen || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
 		return false
 	}
 	for _, r := range s {
