@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"coalition/internal/content"
@@ -53,7 +54,16 @@ func (s *Server) loadArticle(w http.ResponseWriter, r *http.Request, kind conten
 		http.Redirect(w, r, content.Article{Kind: kind, Slug: lower}.Path()+suffix, http.StatusMovedPermanently)
 		return content.Article{}, false
 	}
+	visitor := userFrom(ctx) == nil
+	if visitor {
+		if a, ok := s.liveArticles.get(kind, slug); ok {
+			return a, true
+		}
+	}
 	a, err := s.Content.BySlug(ctx, kind, slug)
+	if err == nil && visitor && a.Live() {
+		s.liveArticles.put(kind, slug, a)
+	}
 	if errors.Is(err, errs.ErrNotFound) {
 		cur, merr := s.Content.Moved(ctx, kind, slug)
 		if merr == nil {
@@ -434,3 +444,46 @@ func (s *Server) mediaFile(w http.ResponseWriter, r *http.Request) {
 
 // loginURL is the sign-in link that comes back to this page.
 func loginURL(path string) string { return "/login?next=" + url.QueryEscape(path) }
+
+// liveArticleTTL is how long a published article looked up for a visitor is
+// reused: readers arrive in bursts on the same article, and with the page
+// itself cached per revision the lookup was most of the cost. An edit or an
+// unpublish shows within this time.
+const liveArticleTTL = time.Second
+
+// articleLookups remembers live articles by slug for visitors, briefly.
+type articleLookups struct {
+	mu sync.Mutex
+	m  map[string]articleLookup
+}
+
+type articleLookup struct {
+	a  content.Article
+	at time.Time
+}
+
+func (c *articleLookups) get(kind content.Kind, slug string) (content.Article, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[string(kind)+"/"+slug]
+	if !ok || time.Since(e.at) > liveArticleTTL {
+		return content.Article{}, false
+	}
+	return e.a, true
+}
+
+func (c *articleLookups) put(kind content.Kind, slug string, a content.Article) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]articleLookup{} // bounded: a crawler cannot grow it without end
+	}
+	c.m[string(kind)+"/"+slug] = articleLookup{a: a, at: time.Now()}
+}
+
+// clear forgets every lookup (after any save on this instance).
+func (c *articleLookups) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}

@@ -122,3 +122,10 @@ func (s *Server) getInvolved(w http.ResponseWriter, r *http.Request) {
 	p.Section = "get-involved"
 	s.render(w, r, http.StatusOK, "pages/get_involved", p)
 }
+
+// clear forgets the cached pages (after any save on this instance).
+func (c *homeCache) clear() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}

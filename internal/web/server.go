@@ -77,6 +77,7 @@ type Server struct {
 	pub          *publishing
 	tags         tagCache // library: tags and document types, for filters and facets
 	homes        homeCache
+	liveArticles articleLookups
 }
 
 // New builds the server: parses templates (a broken template fails here, not
@@ -105,6 +106,13 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.metrics = newHTTPMetrics(d.Registry)
 	s.routeTab = s.routes()
 	s.initPublishing()
+	if s.Content != nil {
+		// Saves on this instance show at once; other instances' within a second.
+		s.Content.OnChange(func(context.Context, int64) {
+			s.liveArticles.clear()
+			s.homes.clear()
+		})
+	}
 	s.handler = s.chain(s.mux())
 	return s, nil
 }
