@@ -171,9 +171,13 @@ func (a *App) SweepAlerts(ctx context.Context) error {
 		return nil
 	}
 	for _, it := range items {
-		tags, err := a.itemTagIDs(ctx, it.typ, it.id)
+		byItem, err := a.Places.ItemTags(ctx, it.typ, []int64{it.id})
 		if err != nil {
 			return err
+		}
+		var tags []int64
+		for _, t := range byItem[it.id] {
+			tags = append(tags, t.ID)
 		}
 		if err := a.Mail.Notify(ctx, mail.AlertItem{Type: it.typ, ID: it.id, Title: it.title, URL: it.url,
 			Summary: strings.TrimSpace(it.summary), TagIDs: tags, PublishedAt: it.at}); err != nil {
@@ -181,21 +185,4 @@ func (a *App) SweepAlerts(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func (a *App) itemTagIDs(ctx context.Context, typ string, id int64) ([]int64, error) {
-	rows, err := a.DB.R.QueryContext(ctx, "SELECT tag_id FROM item_tags WHERE item_type = $1 AND item_id = $2", typ, id)
-	if err != nil {
-		return nil, fmt.Errorf("tags of %s %d: %w", typ, id, err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var t int64
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }

@@ -199,6 +199,9 @@ func formIDs(vals []string) []int64 {
 			seen[id] = true
 			ids = append(ids, id)
 		}
+		if len(ids) >= 500 { // a form never has more; a hostile one gets no further
+			break
+		}
 	}
 	return ids
 }

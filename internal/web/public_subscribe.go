@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -82,19 +81,6 @@ func (f subscribeForm) HasList(id int64) bool { return slices.Contains(f.Lists, 
 // Following reports whether a tag is ticked.
 func (f subscribeForm) Following(id int64) bool { return slices.Contains(f.Follows, id) }
 
-func publicIDs(vals []string) []int64 {
-	var out []int64
-	for _, v := range vals {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-		if len(out) >= 500 {
-			break
-		}
-	}
-	return out
-}
-
 type subscribePage struct {
 	Base
 	ListChoices []mail.List
@@ -137,7 +123,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	f.Follows = publicIDs(q["follow"])
+	f.Follows = formIDs(q["follow"])
 	s.renderSubscribe(w, r, http.StatusOK, f, nil)
 }
 
@@ -155,7 +141,7 @@ func sourceOf(r *http.Request) string {
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	f := subscribeForm{
 		Email: strings.TrimSpace(r.PostFormValue("email")), Name: strings.TrimSpace(r.PostFormValue("name")),
-		Lists: publicIDs(r.PostForm["list"]), Follows: publicIDs(r.PostForm["follow"]), Frequency: r.PostFormValue("frequency"),
+		Lists: formIDs(r.PostForm["list"]), Follows: formIDs(r.PostForm["follow"]), Frequency: r.PostFormValue("frequency"),
 	}
 	if f.Frequency == "" {
 		f.Frequency = mail.FrequencyInstant
@@ -336,7 +322,7 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := subscribeForm{Email: strings.TrimSpace(r.PostFormValue("email")), Name: strings.TrimSpace(r.PostFormValue("name")),
-		Lists: publicIDs(r.PostForm["list"]), Follows: publicIDs(r.PostForm["follow"]), Frequency: r.PostFormValue("frequency")}
+		Lists: formIDs(r.PostForm["list"]), Follows: formIDs(r.PostForm["follow"]), Frequency: r.PostFormValue("frequency")}
 	pending, err := s.Mail.SavePreferences(r.Context(), tok, mail.PreferencesInput{Name: f.Name, Email: f.Email, ListIDs: f.Lists,
 		Follows: f.Follows, Frequency: f.Frequency, Member: isMember(userFrom(r.Context()))})
 	fe := formErrors{}
