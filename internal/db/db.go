@@ -158,11 +158,13 @@ func redact(dsn string) string {
 
 // Close closes every connection.
 func (d *DB) Close() error {
-	err := d.W.Close()
+	// Readers first: with SQLite the connection that closes last checkpoints
+	// the WAL into the database file, and the query-only readers cannot.
+	var err error
 	if d.R != d.W {
-		err = errors.Join(err, d.R.Close())
+		err = d.R.Close()
 	}
-	return err
+	return errors.Join(err, d.W.Close())
 }
 
 // Ping checks that the database answers, for /healthz.
