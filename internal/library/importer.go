@@ -150,6 +150,11 @@ func (s *Service) Import(ctx context.Context, o ImportOptions) (ImportReport, er
 		}
 	}
 	syscall.Sync() // the files were written without a flush each
+	if rep.Added+rep.Updated > 0 {
+		if err := s.index.Tidy(ctx); err != nil {
+			s.log.Warn("import: tidying the search index failed (searches stay correct, only slower until the database's own maintenance)", "err", err)
+		}
+	}
 	rep.Created = lk.created
 	rep.Elapsed = time.Since(start)
 	return rep, nil

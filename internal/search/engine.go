@@ -20,15 +20,40 @@ type backend interface {
 	put(ctx context.Context, tx *sql.Tx, it Item) (int64, error)
 	// del removes an item; missing is fine.
 	del(ctx context.Context, tx *sql.Tx, itemType string, id int64) error
-	// match returns every item matching p with its relevance (higher is better).
-	match(ctx context.Context, p *Parsed) ([]scored, error)
+	// match returns every item matching p that o.keep accepts, with its
+	// relevance when o.rank is set.
+	match(ctx context.Context, p *Parsed, o matchOpts) ([]scored, error)
+	// tidy merges pending index entries and refreshes statistics.
+	tidy(ctx context.Context) error
 	// snippets returns marked-up snippets for the given search ids.
 	snippets(ctx context.Context, p *Parsed, ids []int64) (map[int64]string, error)
 }
 
 type scored struct {
 	id    int64
-	score float64
+	date  int64   // Unix seconds: newer first among equals
+	score float64 // relevance: higher is better
+	// tier comes before score: PostgreSQL lists the matches it ranked on
+	// their whole text (tier 1) ahead of those it ranked on a sample.
+	tier int
+}
+
+// matchOpts tell a backend's match what the engine needs.
+type matchOpts struct {
+	// keep applies the query's filters and access, and gives the item's date.
+	keep func(id int64) (date int64, ok bool)
+	rank bool // relevance is wanted (not newest first)
+	// broad is set when the filters keep at least half of the items, so
+	// that ranking every text match costs little more than ranking the kept.
+	broad bool
+}
+
+// newer orders matches of equal score: newest first, then by id.
+func newer(a, b scored) bool {
+	if a.date != b.date {
+		return a.date > b.date
+	}
+	return a.id > b.id
 }
 
 // engine runs a search in three steps: the backend's full-text match (one
@@ -80,6 +105,9 @@ func (e *engine) Delete(ctx context.Context, tx *sql.Tx, itemType string, id int
 	}
 	return bump(ctx, tx)
 }
+
+// Tidy implements Index.
+func (e *engine) Tidy(ctx context.Context) error { return e.be.tidy(ctx) }
 
 // Reexpand implements Index.
 func (e *engine) Reexpand(ctx context.Context) error { return reexpand(ctx, e.db) }
@@ -202,24 +230,36 @@ func (e *engine) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	var matches []scored
 	if p != nil {
-		all, err := e.be.match(ctx, p)
+		rank := q.Sort != SortNewest
+		kept := 0
+		for _, it := range c.byDate {
+			if q.keep(it) {
+				kept++
+			}
+		}
+		matches, err = e.be.match(ctx, p, matchOpts{
+			keep: func(id int64) (int64, bool) {
+				it, ok := c.byID[id]
+				if !ok || !q.keep(it) {
+					return 0, false
+				}
+				return it.date, true
+			},
+			rank:  rank,
+			broad: 2*kept >= len(c.byDate),
+		})
 		if err != nil {
 			return res, err
 		}
-		for _, m := range all {
-			if it, ok := c.byID[m.id]; ok && q.keep(it) {
-				matches = append(matches, m)
-			}
-		}
 		sort.Slice(matches, func(i, j int) bool {
-			a, b := c.byID[matches[i].id], c.byID[matches[j].id]
-			if q.Sort != SortNewest && matches[i].score != matches[j].score {
-				return matches[i].score > matches[j].score
+			a, b := matches[i], matches[j]
+			if rank && a.tier != b.tier {
+				return a.tier > b.tier
 			}
-			if a.date != b.date {
-				return a.date > b.date
+			if rank && a.score != b.score {
+				return a.score > b.score
 			}
-			return a.id > b.id
+			return newer(a, b)
 		})
 	} else {
 		for _, it := range c.byDate {

@@ -116,6 +116,10 @@ type Index interface {
 	// Reexpand recomputes every item's derived tags (after a coalition
 	// grouping's countries change).
 	Reexpand(ctx context.Context) error
+	// Tidy is for after a bulk change such as an import: it merges the
+	// full-text index's pending entries and refreshes the query planner's
+	// statistics, which the database would otherwise do in its own time.
+	Tidy(ctx context.Context) error
 }
 
 // New returns the index for the database's dialect.

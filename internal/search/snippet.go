@@ -44,7 +44,15 @@ func clip(s string, n int) string {
 // of a snippet to highlight (the index itself stems with the backend's
 // stemmer).
 func stem(w string) string {
-	for _, suf := range []string{"ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied", "edly", "ed", "es", "ly", "s"} {
+	if len(w) < 4 {
+		return w
+	}
+	switch w[len(w)-1] { // every suffix below ends in one of these
+	case 's', 'n', 't', 'g', 'd', 'y':
+	default:
+		return w
+	}
+	for _, suf := range stemSuffixes {
 		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
 			return w[:len(w)-len(suf)]
 		}
@@ -52,69 +60,122 @@ func stem(w string) string {
 	return w
 }
 
+var stemSuffixes = []string{"ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied", "edly", "ed", "es", "ly", "s"}
+
 // matcher decides which words of a text match a query, to highlight them:
 // words of single-word atoms (same folded form, same light stem, or the
 // prefix), and whole phrases, word after word.
 type matcher struct {
-	words   []Atom        // single-word atoms
-	phrases []Atom        // multi-word atoms
-	first   map[rune]bool // folded first letters of all terms: a cheap first test
+	words   []term        // single-word atoms
+	phrases [][]term      // multi-word atoms, word by word
+	// The folded first letters of all terms, a cheap first test: ASCII in
+	// a table, others in a map.
+	firstASCII [utf8.RuneSelf]bool
+	first      map[rune]bool
+}
+
+// mayMatch reports whether a word starting with the folded letter r can match.
+func (m *matcher) mayMatch(r rune) bool {
+	if r < utf8.RuneSelf {
+		return m.firstASCII[r]
+	}
+	return m.first[r]
+}
+
+// term is one word of a query, with its light stem worked out once.
+type term struct {
+	word, stem string
+	prefix     bool
+}
+
+func newTerm(w string, prefix bool) term { return term{word: w, stem: stem(w), prefix: prefix} }
+
+// matches reports whether the folded word w (whose stem is ws) is t.
+func (t term) matches(w, ws string) bool {
+	if t.prefix {
+		return strings.HasPrefix(w, t.word)
+	}
+	return w == t.word || ws == t.stem
 }
 
 func newMatcher(p *Parsed) *matcher {
 	m := &matcher{first: map[rune]bool{}}
 	for _, a := range p.Terms() {
 		if len(a.Words) == 1 {
-			m.words = append(m.words, a)
+			m.words = append(m.words, newTerm(a.Words[0], a.Prefix))
 		} else {
-			m.phrases = append(m.phrases, a)
+			ph := make([]term, len(a.Words))
+			for k, w := range a.Words {
+				ph[k] = newTerm(w, a.Prefix && k == len(a.Words)-1)
+			}
+			m.phrases = append(m.phrases, ph)
 		}
-		r, _ := utf8.DecodeRuneInString(a.Words[0])
-		m.first[r] = true
+		if r, _ := utf8.DecodeRuneInString(a.Words[0]); r < utf8.RuneSelf {
+			m.firstASCII[r] = true
+		} else {
+			m.first[r] = true
+		}
 	}
 	return m
 }
 
-func wordMatch(w, term string, prefix bool) bool {
-	if prefix {
-		return strings.HasPrefix(w, term)
-	}
-	return w == term || stem(w) == stem(term)
-}
-
 // foldWord lower-cases an ASCII word cheaply and folds anything else.
 func foldWord(w string) string {
+	upper := false
 	for i := 0; i < len(w); i++ {
 		if w[i] >= utf8.RuneSelf {
 			return Fold(w)
 		}
+		upper = upper || 'A' <= w[i] && w[i] <= 'Z'
 	}
-	return strings.ToLower(w)
+	if upper {
+		return strings.ToLower(w)
+	}
+	return w
 }
 
 // firstRune is the folded first letter of a word.
 func firstRune(w string) rune {
 	r, size := utf8.DecodeRuneInString(w)
 	if r < utf8.RuneSelf {
-		return unicode.ToLower(r)
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
 	}
 	f, _ := utf8.DecodeRuneInString(Fold(w[:size]))
 	return f
 }
 
+// asciiWord marks the ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
+
 // nextWord returns the next word of text at or after byte i.
 func nextWord(text string, i int) (start, end int) {
 	start = -1
-	for j, r := range text[i:] {
-		if isWordRune(r) || unicode.Is(unicode.Mn, r) {
+	for j := i; j < len(text); {
+		c := text[j]
+		in, size := false, 1
+		if c < utf8.RuneSelf {
+			in = asciiWord[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[j:])
+			in = isWordRune(r) || unicode.Is(unicode.Mn, r)
+		}
+		if in {
 			if start < 0 {
-				start = i + j
+				start = j
 			}
-			continue
+		} else if start >= 0 {
+			return start, j
 		}
-		if start >= 0 {
-			return start, i + j
-		}
+		j += size
 	}
 	if start < 0 {
 		return -1, -1
@@ -151,11 +212,12 @@ func makeSnippet(text string, m *matcher, n int) string {
 		if idx >= lead {
 			ctx = recent[(idx-lead)%(lead+1)]
 		}
-		if m.first[firstRune(text[s:e])] {
+		if m.mayMatch(firstRune(text[s:e])) {
 			w := foldWord(text[s:e])
+			ws := stem(w)
 			matched := false
-			for _, a := range m.words {
-				if wordMatch(w, a.Words[0], a.Prefix) {
+			for _, t := range m.words {
+				if t.matches(w, ws) {
 					matched = true
 					break
 				}
@@ -163,15 +225,20 @@ func makeSnippet(text string, m *matcher, n int) string {
 			if matched {
 				hits = append(hits, hit{s, e, idx, ctx})
 			} else {
-				for _, a := range m.phrases {
-					if !wordMatch(w, a.Words[0], false) {
+				for _, ph := range m.phrases {
+					if !ph[0].matches(w, ws) {
 						continue
 					}
 					spans := []hit{{s, e, idx, ctx}}
 					pos := e
-					for k := 1; k < len(a.Words); k++ {
+					for k := 1; k < len(ph); k++ {
 						ns, ne := nextWord(text, pos)
-						if ns < 0 || !wordMatch(foldWord(text[ns:ne]), a.Words[k], a.Prefix && k == len(a.Words)-1) {
+						if ns < 0 {
+							spans = nil
+							break
+						}
+						nw := foldWord(text[ns:ne])
+						if !ph[k].matches(nw, stem(nw)) {
 							spans = nil
 							break
 						}

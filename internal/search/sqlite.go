@@ -79,8 +79,12 @@ func (x *sqliteBackend) del(ctx context.Context, tx *sql.Tx, itemType string, id
 	return nil
 }
 
-func (x *sqliteBackend) match(ctx context.Context, p *Parsed) ([]scored, error) {
-	rows, err := x.db.R.QueryContext(ctx, "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH $1", compileFTS5(p))
+func (x *sqliteBackend) match(ctx context.Context, p *Parsed, o matchOpts) ([]scored, error) {
+	query := "SELECT rowid, 0 FROM search_fts WHERE search_fts MATCH $1"
+	if o.rank {
+		query = "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH $1"
+	}
+	rows, err := x.db.R.QueryContext(ctx, query, compileFTS5(p))
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -91,10 +95,26 @@ func (x *sqliteBackend) match(ctx context.Context, p *Parsed) ([]scored, error) 
 		if err := rows.Scan(&s.id, &s.score); err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
+		date, ok := o.keep(s.id)
+		if !ok {
+			continue
+		}
+		s.date = date
 		s.score = -s.score // bm25: lower is better
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// tidy merges FTS5's index segments into one and refreshes statistics.
+func (x *sqliteBackend) tidy(ctx context.Context) error {
+	if _, err := x.db.W.ExecContext(ctx, "INSERT INTO search_fts (search_fts) VALUES ('optimize')"); err != nil {
+		return fmt.Errorf("tidy search index: %w", err)
+	}
+	if _, err := x.db.W.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+		return fmt.Errorf("tidy search index: %w", err)
+	}
+	return nil
 }
 
 // snippets cuts snippets in Go from the texts FTS5 stores (the same code
