@@ -146,7 +146,8 @@ func run(corpus, dbURL string, runs int, keep bool) error {
 	}
 	var bare, full, page []time.Duration
 	var table strings.Builder
-	fmt.Fprintf(&table, "| query | filters | matches | bare FTS p50 | Search p50 | /search page p50 |\n|---|---|--:|--:|--:|--:|\n")
+	fmt.Fprintf(&table, "| query | filters | matches | bare FTS p50 | Search p50 | /search page p50 | same top 20 |\n|---|---|--:|--:|--:|--:|--:|\n")
+	agreeSum := 0
 	for _, q := range queries {
 		sq := search.Query{Text: q.text, Year: q.year, Types: []string{"document"}}
 		filters := []string{}
@@ -201,7 +202,12 @@ func run(corpus, dbURL string, runs int, keep bool) error {
 			qb, qf, qp = append(qb, d0), append(qf, d1), append(qp, d2)
 		}
 		bare, full, page = append(bare, qb...), append(full, qf...), append(page, qp...)
-		fmt.Fprintf(&table, "| `%s` | %s | %d | %s | %s | %s |\n", q.text, strings.Join(filters, " "), total, ms(pct(qb, 50)), ms(pct(qf, 50)), ms(pct(qp, 50)))
+		agree, err := agreement(ctx, a, q.text, bq, bargs)
+		if err != nil {
+			return err
+		}
+		agreeSum += agree
+		fmt.Fprintf(&table, "| `%s` | %s | %d | %s | %s | %s | %d |\n", q.text, strings.Join(filters, " "), total, ms(pct(qb, 50)), ms(pct(qf, 50)), ms(pct(qp, 50)), agree)
 	}
 	backend := "SQLite (FTS5)"
 	if dbURL != "" {
@@ -215,8 +221,39 @@ func run(corpus, dbURL string, runs int, keep bool) error {
 	fmt.Printf("- Database size after import: **%.1f MB** (the corpus is 55 MB of text; stored files are extra, in the data directory).\n", float64(size)/(1<<20))
 	fmt.Printf("- Over all %d runs of the 20 queries: bare FTS p50 %s / p95 %s; Search with filters, facets and snippets p50 %s / p95 %s (×%.1f the bare query at p95); whole /search page p50 %s / p95 %s.\n\n",
 		len(full), ms(pct(bare, 50)), ms(pct(bare, 95)), ms(pct(full, 50)), ms(pct(full, 95)), float64(pct(full, 95))/float64(max(pct(bare, 95), 1)), ms(pct(page, 50)), ms(pct(page, 95)))
+	fmt.Printf("- Ranking: of the first 20 results of each query without its filters, Search and the bare ranked query (every match ranked on its whole text) agree on %d of %d.\n\n",
+		agreeSum, 20*len(queries))
 	fmt.Print(table.String())
 	return nil
+}
+
+// agreement counts the items that the first page of Search (the query's
+// text alone) shares with the bare ranked query's 20.
+func agreement(ctx context.Context, a *app.App, text, bq string, bargs []any) (int, error) {
+	res, err := a.Search.Search(ctx, search.Query{Text: text, Types: []string{"document"}})
+	if err != nil {
+		return 0, err
+	}
+	rows, err := a.DB.R.QueryContext(ctx, "SELECT item_id FROM search_items WHERE id IN (SELECT * FROM ("+bq+") b)", bargs...)
+	if err != nil {
+		return 0, fmt.Errorf("bare top 20 of %q: %w", text, err)
+	}
+	defer rows.Close()
+	top := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, err
+		}
+		top[id] = true
+	}
+	n := 0
+	for _, h := range res.Hits {
+		if top[h.ID] {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 func urlEscape(s string) string {

@@ -260,7 +260,7 @@ func BareQuery(d *db.DB, text string) (query string, args []any, ok bool) {
 	}
 	if d.Dialect == db.Postgres {
 		expr, args := compilePG(p, 1)
-		return "SELECT i.id FROM search_items i CROSS JOIN (SELECT " + expr + " AS q) qq WHERE i.tsv @@ qq.q ORDER BY ts_rank(i.tsv, qq.q) DESC LIMIT 20", args, true
+		return "SELECT i.id FROM search_items i CROSS JOIN (SELECT " + expr + " AS q) qq WHERE i.tsv @@ qq.q ORDER BY ts_rank(i.tsv, qq.q) DESC, i.published_at DESC, i.id DESC LIMIT 20", args, true
 	}
 	return "SELECT rowid FROM search_fts WHERE search_fts MATCH $1 ORDER BY rank LIMIT 20", []any{compileFTS5(p)}, true
 }
