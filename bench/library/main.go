@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -68,12 +69,17 @@ func main() {
 	dbURL := flag.String("database-url", "", "PostgreSQL URL (an empty database or schema); SQLite in a temporary directory when empty")
 	runs := flag.Int("runs", 15, "timed runs of each query")
 	keep := flag.Bool("keep", false, "keep the temporary data directory")
+	profile := flag.String("import-cpuprofile", "", "write a CPU profile of the import (this process) to this file")
 	flag.Parse()
+	importProfile = *profile
 	if err := run(*corpus, *dbURL, *runs, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// importProfile is the -import-cpuprofile file.
+var importProfile string
 
 func run(corpus, dbURL string, runs int, keep bool) error {
 	if _, err := os.Stat(corpus); err != nil {
@@ -104,10 +110,23 @@ func run(corpus, dbURL string, runs int, keep bool) error {
 	if dbURL != "" {
 		args = append(args, "--database-url", dbURL)
 	}
+	if importProfile != "" {
+		f, err := os.Create(importProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	var out strings.Builder
 	code := cli.Main(&cli.Env{Args: args, Stdout: &out, Stderr: io.Discard, Getenv: func(string) string { return "" }})
 	importTime := time.Since(start)
+	if importProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	summary := strings.SplitN(out.String(), "\n", 2)[0]
 	if code != 0 && !strings.Contains(out.String(), "rows failed") && !strings.Contains(summary, "added") {
 		return fmt.Errorf("import failed (exit %d): %s", code, out.String())

@@ -216,7 +216,7 @@ func TestIndex(t *testing.T) {
 		junk := strings.Repeat("é\"(*-OR NEAR/ ", 800)
 		for _, q := range []string{`"unbalanced`, `OR`, `-`, `NOT`, `*`, `NEAR(syria ukraine)`, `title:syria`, `syria:`, `{title summary}: x`,
 			`'; DROP TABLE search_items; --`, "\x00syria", "\xff\xfe", junk, `a OR OR b`, `((((`, `"`, `-syria`, `^syria`, `syria + ukraine`,
-			`the`, `"the of"`, `\`, `%`, `_`, `$1`, `'`, `''`, `:*`, `!!`, `&`, `|`, `<->`} {
+			`the`, `"the of"`, `the -syria`, `"the of" -"arms trade"`, `"of the" OR -syria`, `\`, `%`, `_`, `$1`, `'`, `''`, `:*`, `!!`, `&`, `|`, `<->`} {
 			r, err := f.idx.Search(ctx, search.Query{Text: q})
 			if err != nil {
 				t.Errorf("hostile %q: %v", q, err)
