@@ -50,7 +50,7 @@ func compilePG(p *Parsed, next int) (string, []any) {
 // compilePGLoose renders the query with every phrase loosened to all of its
 // words (and excluded phrases left out): a query the GIN index answers
 // without reading any row's tsvector, matching everything the exact query
-// matches. exact reports whether the two differ.
+// matches. differs reports whether the two can disagree.
 func compilePGLoose(p *Parsed, next int) (expr string, args []any, differs bool) {
 	return compilePGWith(p, next, true)
 }
