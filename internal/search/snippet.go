@@ -66,8 +66,8 @@ var stemSuffixes = []string{"ations", "ation", "ments", "ment", "ings", "ing", "
 // words of single-word atoms (same folded form, same light stem, or the
 // prefix), and whole phrases, word after word.
 type matcher struct {
-	words   []term        // single-word atoms
-	phrases [][]term      // multi-word atoms, word by word
+	words   []term   // single-word atoms
+	phrases [][]term // multi-word atoms, word by word
 	// The folded first letters of all terms, a cheap first test: ASCII in
 	// a table, others in a map.
 	firstASCII [utf8.RuneSelf]bool
